@@ -1,0 +1,16 @@
+import type { Direction } from '../space/types.js';
+import type { FrozenTrial } from '../study/trial.js';
+
+export interface PruneContext {
+  readonly direction: Direction;
+  /** The trial being judged, with every intermediate value reported so far. */
+  readonly trial: FrozenTrial;
+  /** Every other trial of the study, any state. */
+  readonly trials: readonly FrozenTrial[];
+}
+
+/** Decides after each reported step whether a running trial should stop (Optuna's BasePruner). */
+export interface Pruner {
+  readonly name: string;
+  prune(ctx: PruneContext): boolean;
+}

@@ -1,0 +1,97 @@
+import type { Direction, Params, SearchSpace } from './types.js';
+
+export type ModelName = 'cnngru' | 'cnn2d' | 'cnn1d';
+export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface SplitSettings {
+  readonly val: number;
+  readonly test: number;
+  readonly by: 'stratified' | 'group';
+  readonly seed: number;
+}
+
+export interface AugmentSettings {
+  /** Each is a probability or strength; 0 disables it. */
+  readonly amplitude_scale: number;
+  readonly gaussian_noise: number;
+  readonly time_mask: number;
+  readonly baseline_wander: number;
+  readonly mixup: number;
+}
+
+export interface DataSettings {
+  /** 'synthetic' or a path (resolved relative to the YAML file) to .h5 / .csv. */
+  readonly source: string;
+  /** Synthetic only: number of beats. */
+  readonly n: number;
+  /** Synthetic only. */
+  readonly seed: number;
+  /** Multi-label synthetic set ([N, L, C] signals, [N, K] multi-hot labels). */
+  readonly multilabel: boolean;
+  readonly split: SplitSettings;
+  /** Training samples drawn per epoch; null = size of the natural training set. */
+  readonly epoch_size: number | null;
+  /** Bytes; a dataset larger than this is read lazily from HDF5. */
+  readonly memory_budget: number;
+  readonly augment: AugmentSettings;
+}
+
+export interface SamplerSettings {
+  readonly type: 'random' | 'tpe';
+  readonly seed: number;
+  readonly n_startup_trials: number;
+  readonly n_ei_candidates: number;
+  readonly multivariate: boolean;
+  /** null = on when more than one worker runs. */
+  readonly constant_liar: boolean | null;
+}
+
+export type PrunerSettings =
+  | { readonly type: 'none' }
+  | {
+      readonly type: 'asha';
+      readonly min_resource: number | 'auto';
+      readonly reduction_factor: number;
+      readonly min_early_stopping_rate: number;
+      readonly bootstrap_count: number;
+    }
+  | { readonly type: 'median'; readonly n_startup_trials: number; readonly n_warmup_steps: number; readonly interval_steps: number };
+
+export interface EarlyStoppingSettings {
+  readonly monitor: string;
+  readonly patience: number;
+  readonly min_delta: number;
+  readonly restore_best_weights: boolean;
+}
+
+export interface LrScheduleSettings {
+  /** ReduceLROnPlateau; `factor` is taken from the `lr_factor` parameter when the space has one. */
+  readonly monitor: string;
+  readonly factor: number;
+  readonly patience: number;
+  readonly min_lr: number;
+}
+
+/** Every setting of a study after defaults are applied: what is stored with the study. */
+export interface StudySettings {
+  readonly study: string;
+  readonly model: ModelName;
+  readonly objective: { readonly metric: string; readonly direction: Direction };
+  readonly data: DataSettings;
+  readonly budget: { readonly trials: number; readonly epochs: number };
+  readonly sampler: SamplerSettings;
+  readonly pruner: PrunerSettings;
+  readonly early_stopping: EarlyStoppingSettings;
+  readonly lr_schedule: LrScheduleSettings;
+  readonly workers: number;
+  readonly backend: BackendName;
+  /** Study seed: trial seeds derive from it and the trial number. */
+  readonly seed: number;
+  readonly max_retries: number;
+  /** Seconds without a heartbeat after which a RUNNING trial is taken as dead. */
+  readonly heartbeat_grace_s: number;
+  /** Fixed hyperparameters used when not in `params` (learning_rate, batch_size, ...). */
+  readonly defaults: Params;
+  readonly params: SearchSpace;
+  readonly enqueue: readonly Params[];
+}

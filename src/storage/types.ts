@@ -1,0 +1,123 @@
+import type { Direction, Distribution, Params } from '../space/types.js';
+import type { FrozenTrial, Metrics, TrialState } from '../study/trial.js';
+
+export interface StudyRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly direction: Direction;
+  readonly metric: string;
+  /** The YAML text the study was created from (null when created through the API). */
+  readonly yaml: string | null;
+  /** Resolved settings as JSON (StudySettings for CLI studies, a smaller object for API ones). */
+  readonly settings: unknown;
+  readonly createdAt: Date;
+}
+
+export interface NewStudy {
+  readonly name: string;
+  readonly direction: Direction;
+  readonly metric: string;
+  readonly yaml: string | null;
+  readonly settings: unknown;
+}
+
+export interface StudySummary {
+  readonly name: string;
+  readonly direction: Direction;
+  readonly metric: string;
+  readonly model: string | null;
+  readonly counts: Readonly<Record<TrialState, number>>;
+  readonly bestValue: number | null;
+  readonly bestNumber: number | null;
+  readonly createdAt: Date;
+}
+
+export interface Owner {
+  readonly host: string;
+  readonly pid: number;
+}
+
+export interface NewTrial {
+  readonly state: 'RUNNING' | 'WAITING';
+  /** Params already fixed (enqueued configurations); the rest are sampled later. */
+  readonly params?: Params;
+  readonly distributions?: Readonly<Record<string, Distribution>>;
+  readonly seed?: number | null;
+  readonly owner?: Owner;
+  readonly userAttrs?: Readonly<Record<string, unknown>>;
+  readonly systemAttrs?: Readonly<Record<string, unknown>>;
+}
+
+export interface FinishTrial {
+  readonly state: 'COMPLETE' | 'PRUNED' | 'FAIL';
+  readonly value?: number | null;
+  /** Final (test) metrics, stored as a user attribute `final_metrics`. */
+  readonly metrics?: Metrics;
+  readonly failReason?: string | null;
+}
+
+export interface LeaderboardQuery {
+  readonly top?: number;
+  /** Include PRUNED and FAIL trials after the completed ones. */
+  readonly all?: boolean;
+}
+
+export interface LeaderboardRow {
+  readonly rank: number;
+  readonly number: number;
+  readonly state: TrialState;
+  readonly value: number | null;
+  /** Metrics of the trial's best epoch for the objective (final test metrics under `test_*`). */
+  readonly metrics: Metrics;
+  readonly params: Params;
+  readonly epochs: number;
+  readonly durationS: number | null;
+  readonly seed: number | null;
+}
+
+/**
+ * Everything hpsearch keeps, behind one interface (Optuna's BaseStorage). SQLite is the
+ * first implementation; a server database is planned as a second, hence async. Nothing
+ * outside `storage/` writes SQL.
+ *
+ * Every method that writes more than one row is atomic. Trial numbers are assigned by the
+ * storage inside the transaction that creates the trial, so concurrent writers never
+ * share one.
+ */
+export interface Storage {
+  createStudy(study: NewStudy): Promise<StudyRecord>;
+  /** null when no study of that name exists. */
+  getStudy(name: string): Promise<StudyRecord | null>;
+  listStudies(): Promise<StudySummary[]>;
+
+  createTrial(studyId: number, trial: NewTrial): Promise<FrozenTrial>;
+  /**
+   * Atomically moves the oldest WAITING trial to RUNNING under `owner` (and starts its
+   * clock); null when none waits.
+   */
+  claimWaitingTrial(studyId: number, owner: Owner): Promise<FrozenTrial | null>;
+  /**
+   * Atomically takes a RUNNING trial whose owner is gone (the given predicate decides) back
+   * to RUNNING under `owner`, incrementing its retry count; used by resume.
+   */
+  reclaimTrial(trialId: number, owner: Owner, expect: { retries: number }): Promise<FrozenTrial | null>;
+  setTrialParams(trialId: number, params: Params, distributions: Readonly<Record<string, Distribution>>): Promise<void>;
+  setTrialSeed(trialId: number, seed: number): Promise<void>;
+  setTrialBackend(trialId: number, backend: string): Promise<void>;
+  /** Upserts the value of `step` (a resumed trial may report a step again). */
+  reportIntermediate(trialId: number, step: number, value: number, metrics?: Metrics): Promise<void>;
+  heartbeat(trialId: number): Promise<void>;
+  /** Ends a RUNNING trial. Throws if the trial is already finished. */
+  finishTrial(trialId: number, finish: FinishTrial): Promise<FrozenTrial>;
+  setUserAttr(trialId: number, key: string, value: unknown): Promise<void>;
+  setSystemAttr(trialId: number, key: string, value: unknown): Promise<void>;
+
+  getTrial(studyId: number, number: number): Promise<FrozenTrial | null>;
+  getTrialById(trialId: number): Promise<FrozenTrial | null>;
+  /** In number order. */
+  getTrials(studyId: number, states?: readonly TrialState[]): Promise<FrozenTrial[]>;
+  countTrials(studyId: number, states?: readonly TrialState[]): Promise<number>;
+  leaderboard(studyId: number, query?: LeaderboardQuery): Promise<LeaderboardRow[]>;
+
+  close(): Promise<void>;
+}

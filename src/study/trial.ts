@@ -1,0 +1,47 @@
+import type { Distribution, Params } from '../space/types.js';
+
+export type TrialState = 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL' | 'WAITING';
+
+/** Metrics of one epoch (or the final test metrics): names to numbers, plus optional arrays. */
+export type Metrics = Record<string, number | number[] | number[][]>;
+
+export interface IntermediateValue {
+  readonly step: number;
+  /** The objective metric at this step (NaN allowed: the pruner prunes it). */
+  readonly value: number;
+  /** Every other metric of this step (loss, accuracy, per-class recall, ...). */
+  readonly metrics?: Metrics;
+}
+
+/**
+ * An immutable snapshot of a trial as stored, in the spirit of Optuna's `FrozenTrial`.
+ * Samplers and pruners read only this; they never see the database.
+ */
+export interface FrozenTrial {
+  /** Storage-wide id. */
+  readonly id: number;
+  /** 0-based number, unique within its study. */
+  readonly number: number;
+  readonly state: TrialState;
+  /** External values (categoricals as their choice, not their index). */
+  readonly params: Params;
+  readonly distributions: Readonly<Record<string, Distribution>>;
+  /** Objective value: final for COMPLETE, the last intermediate for PRUNED, else null. */
+  readonly value: number | null;
+  /** Ordered by step. */
+  readonly intermediate: readonly IntermediateValue[];
+  readonly seed: number | null;
+  readonly startedAt: Date | null;
+  readonly completedAt: Date | null;
+  readonly heartbeatAt: Date | null;
+  readonly host: string | null;
+  readonly pid: number | null;
+  readonly backend: string | null;
+  readonly failReason: string | null;
+  /** Number of times this trial was restarted after its process died. */
+  readonly retries: number;
+  readonly userAttrs: Readonly<Record<string, unknown>>;
+  readonly systemAttrs: Readonly<Record<string, unknown>>;
+}
+
+export const FINISHED_STATES: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
