@@ -8,6 +8,12 @@ export interface SampleContext {
   readonly trials: readonly FrozenTrial[];
   /** Number of the trial being sampled; seeds the per-trial random stream. */
   readonly trialNumber: number;
+  /**
+   * Parameters already fixed for this trial (a partially enqueued configuration): the
+   * sampler returns them unchanged and uses them to decide which conditional parameters
+   * are active.
+   */
+  readonly fixed?: Params;
 }
 
 /**

@@ -1,0 +1,31 @@
+import type { CommandModule } from 'yargs';
+import { exportTable, trialJson } from '../report/rows.js';
+import { openExistingDb, pickStudy, withStorage, type GlobalArgs } from './common.js';
+import { renderRows } from './format.js';
+
+interface Args extends GlobalArgs {
+  readonly study: string;
+  readonly format: 'csv' | 'json';
+}
+
+export const exportCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'export <study>',
+  describe: 'All trials of a study with params, metrics and states',
+  builder: (y) =>
+    y
+      .positional('study', { type: 'string', demandOption: true, describe: 'Study name' })
+      .option('format', { choices: ['csv', 'json'] as const, default: 'csv' as const })
+      .example('$0 export cnngru --format json > trials.json', 'every trial with its epoch curve'),
+  handler: async (argv) => {
+    await withStorage(openExistingDb(argv.db), async (storage) => {
+      const study = await pickStudy(storage, argv.study, argv.db);
+      const trials = await storage.getTrials(study.id);
+      if (argv.format === 'json') {
+        console.log(JSON.stringify({ study: study.name, direction: study.direction, metric: study.metric, trials: trials.map(trialJson) }, null, 2));
+      } else {
+        const t = exportTable(trials);
+        console.log(renderRows(t.columns, t.rows, 'csv'));
+      }
+    });
+  },
+};

@@ -1,0 +1,31 @@
+import Table from 'cli-table3';
+import { stringify } from 'csv-stringify/sync';
+
+export type OutputFormat = 'table' | 'csv' | 'json';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'csv', 'json'];
+
+export type Cell = string | number | boolean | null | undefined;
+
+/** Renders flat rows as an aligned table or CSV (JSON output is the caller's own objects). */
+export function renderRows(columns: readonly string[], rows: ReadonlyArray<Readonly<Record<string, Cell>>>, format: 'table' | 'csv'): string {
+  if (format === 'csv') {
+    return stringify(
+      rows.map((r) => columns.map((c) => r[c] ?? '')),
+      { header: true, columns: [...columns] },
+    ).trimEnd();
+  }
+  const table = new Table({ head: [...columns], style: { head: [], border: [] } });
+  for (const r of rows) table.push(columns.map((c) => formatCell(r[c])));
+  return table.toString();
+}
+
+export function formatCell(v: Cell): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') {
+    if (Number.isInteger(v)) return String(v);
+    if (!Number.isFinite(v)) return String(v);
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : v.toFixed(4);
+  }
+  return String(v);
+}

@@ -1,0 +1,75 @@
+import type { CommandModule } from 'yargs';
+import type { LeaderboardRow } from '../storage/types.js';
+import { leaderboardJson, leaderboardTable } from '../report/rows.js';
+import { InputError } from '../errors.js';
+import { openExistingDb, pickStudy, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
+import { OUTPUT_FORMATS, renderRows } from './format.js';
+
+interface Args extends GlobalArgs, FormatArgs {
+  readonly study?: string;
+  readonly top: number;
+  readonly metric?: string;
+  readonly all: boolean;
+}
+
+/** Metrics where lower is better; every other metric is ranked descending. */
+export function lowerIsBetter(metric: string): boolean {
+  return /loss|error/i.test(metric);
+}
+
+/** Re-ranks rows by one of their epoch metrics (rows lacking it go last). */
+export function rankByMetric(rows: readonly LeaderboardRow[], metric: string): LeaderboardRow[] {
+  const sign = lowerIsBetter(metric) ? 1 : -1;
+  const key = (r: LeaderboardRow): number => {
+    const v = r.metrics[metric];
+    return typeof v === 'number' && Number.isFinite(v) ? sign * v : Number.POSITIVE_INFINITY;
+  };
+  return [...rows].sort((a, b) => key(a) - key(b) || a.number - b.number).map((r, i) => ({ ...r, rank: i + 1 }));
+}
+
+export const leaderboardCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'leaderboard',
+  describe: 'Trials of a study ranked by the objective',
+  builder: (y) =>
+    y
+      .option('study', { type: 'string', describe: 'Study name (default: the newest study)' })
+      .option('top', { type: 'number', default: 10, describe: 'Rows to show' })
+      .option('metric', { type: 'string', describe: 'Rank by this epoch metric instead of the objective' })
+      .option('all', { type: 'boolean', default: false, describe: 'Include pruned and failed trials' })
+      .option('format', { choices: OUTPUT_FORMATS, default: 'table' as const })
+      .check((a) => {
+        if (!Number.isInteger(a.top) || a.top < 1) throw new InputError(`--top: expected a positive integer, got ${a.top}`);
+        return true;
+      })
+      .example('$0 leaderboard --study cnngru --top 5 --format json', 'the five best trials as JSON'),
+  handler: async (argv) => {
+    await withStorage(openExistingDb(argv.db), async (storage) => {
+      const study = await pickStudy(storage, argv.study, argv.db);
+      let rows: LeaderboardRow[];
+      if (argv.metric !== undefined) {
+        const all = await storage.leaderboard(study.id, { all: argv.all });
+        if (all.length > 0 && !all.some((r) => typeof r.metrics[argv.metric!] === 'number')) {
+          const known = [...new Set(all.flatMap((r) => Object.keys(r.metrics)))].join(', ');
+          throw new InputError(`--metric: no trial of study "${study.name}" has a metric "${argv.metric}" (known: ${known})`);
+        }
+        rows = rankByMetric(all, argv.metric).slice(0, argv.top);
+      } else {
+        rows = await storage.leaderboard(study.id, { top: argv.top, all: argv.all });
+      }
+      printLeaderboard(rows, argv.format);
+    });
+  },
+};
+
+export function printLeaderboard(rows: readonly LeaderboardRow[], format: 'table' | 'csv' | 'json'): void {
+  if (format === 'json') {
+    console.log(JSON.stringify(rows.map(leaderboardJson), null, 2));
+    return;
+  }
+  if (rows.length === 0 && format === 'table') {
+    console.log('no finished trial yet');
+    return;
+  }
+  const t = leaderboardTable(rows);
+  console.log(renderRows(t.columns, t.rows, format));
+}

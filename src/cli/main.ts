@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isInputError, InputError } from '../errors.js';
+import type { GlobalArgs } from './common.js';
+import { studiesCommand } from './studies.js';
+import { leaderboardCommand } from './leaderboard.js';
+import { exportCommand } from './export.js';
+import { trialCommand } from './trial.js';
+
+// Every command module is typed on its own arguments; yargs' builder chain widens them.
+const commands = [studiesCommand, leaderboardCommand, trialCommand, exportCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
+
+/**
+ * Exit codes (SPEC.md): 0 success, 1 runtime failure, 2 bad input. A bad-input message is
+ * printed alone, without a stack trace unless --verbose.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  let cli = yargs(argv)
+    .scriptName('hpsearch')
+    .usage('$0 <command> [options]\n\nHyperparameter search for ECG/EEG classifiers in TensorFlow.js, stored in SQLite.')
+    .option('db', { type: 'string', default: './trials.db', describe: 'SQLite database of the studies', global: true })
+    .option('verbose', { type: 'boolean', default: false, describe: 'Print stack traces of errors', global: true })
+    .demandCommand(1, 'name a command (hpsearch --help lists them)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      throw err ?? new InputError(msg);
+    });
+  for (const c of commands) cli = cli.command(c);
+  try {
+    await cli.parseAsync();
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (isInputError(err)) {
+      process.stderr.write(`hpsearch: ${err.message}\n`);
+      if (verbose) process.stderr.write(`${err.stack}\n`);
+      return 2;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    process.stderr.write(`hpsearch: ${e.message}\n`);
+    if (verbose) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`hpsearch: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,65 @@
+import type { CommandModule } from 'yargs';
+import type { Metrics } from '../study/trial.js';
+import { scalarMetrics, trialJson } from '../report/rows.js';
+import { InputError } from '../errors.js';
+import { openExistingDb, pickStudy, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
+import { OUTPUT_FORMATS, formatCell, renderRows, type Cell } from './format.js';
+
+interface Args extends GlobalArgs, FormatArgs {
+  readonly study: string;
+  readonly number: number;
+}
+
+export const trialCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'trial <study> <number>',
+  describe: 'One trial: params, seed, state, backend, epoch curve, final metrics, confusion matrix',
+  builder: (y) =>
+    y
+      .positional('study', { type: 'string', demandOption: true })
+      .positional('number', { type: 'number', demandOption: true })
+      .option('format', { choices: OUTPUT_FORMATS, default: 'table' as const })
+      .example('$0 trial cnngru 3', 'trial 3 of study cnngru'),
+  handler: async (argv) => {
+    if (!Number.isInteger(argv.number) || argv.number < 0) throw new InputError(`<number>: expected a trial number, got ${argv.number}`);
+    await withStorage(openExistingDb(argv.db), async (storage) => {
+      const study = await pickStudy(storage, argv.study, argv.db);
+      const trial = await storage.getTrial(study.id, argv.number);
+      if (!trial) throw new InputError(`${argv.db}: study "${study.name}" has no trial ${argv.number}`);
+      const json = trialJson(trial);
+      if (argv.format === 'json') {
+        console.log(JSON.stringify(json, null, 2));
+        return;
+      }
+      const curve = trial.intermediate.map((iv) => ({ epoch: iv.step, [study.metric]: iv.value, ...scalarMetrics(iv.metrics ?? {}) }));
+      if (argv.format === 'csv') {
+        const cols = [...new Set(curve.flatMap((r) => Object.keys(r)))];
+        console.log(renderRows(cols, curve as Record<string, Cell>[], 'csv'));
+        return;
+      }
+      const lines: string[] = [];
+      lines.push(`study ${study.name}, trial ${trial.number}: ${trial.state}${trial.value !== null ? `, ${study.metric} = ${formatCell(trial.value)}` : ''}`);
+      lines.push(`seed ${trial.seed ?? '-'}, backend ${trial.backend ?? '-'}, epochs ${trial.intermediate.length}, retries ${trial.retries}`);
+      if (json.duration_s !== null) lines.push(`duration ${formatCell(json.duration_s as number)} s`);
+      if (trial.failReason) lines.push(`failure: ${trial.failReason}`);
+      lines.push('', 'params:');
+      for (const [k, v] of Object.entries(trial.params)) lines.push(`  ${k}: ${formatCell(v as Cell)}`);
+      if (curve.length > 0) {
+        const cols = [...new Set(curve.flatMap((r) => Object.keys(r)))];
+        lines.push('', 'epochs:', renderRows(cols, curve as Record<string, Cell>[], 'table'));
+      }
+      const final = trial.userAttrs.final_metrics as Metrics | undefined;
+      if (final) {
+        lines.push('', 'test metrics (best weights):');
+        for (const [k, v] of Object.entries(scalarMetrics(final))) lines.push(`  ${k}: ${formatCell(v)}`);
+        const cm = final.confusion_matrix;
+        if (Array.isArray(cm) && Array.isArray(cm[0])) {
+          const classes = (final.classes as unknown as string[] | undefined) ?? cm.map((_, i) => String(i));
+          lines.push('', 'confusion matrix (rows: true class, columns: predicted):');
+          const rows = (cm as number[][]).map((r, i) => ({ class: classes[i] ?? String(i), ...Object.fromEntries(r.map((v, j) => [classes[j] ?? String(j), v])) }));
+          lines.push(renderRows(['class', ...classes.map(String)], rows as Record<string, Cell>[], 'table'));
+        }
+      }
+      console.log(lines.join('\n'));
+    });
+  },
+};

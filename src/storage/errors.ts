@@ -1,0 +1,67 @@
+/**
+ * Errors raised by storage. The CLI maps `StudyError` (a study name that does or does not
+ * exist) to exit code 2, since it is bad input rather than a runtime failure; the others
+ * are runtime failures (exit 1) or programming errors.
+ */
+
+/** Base class, so callers can tell storage failures from everything else. */
+export class StorageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export type StudyErrorKind = 'exists' | 'missing';
+
+/** A study name (or id) that the user gave and that does not fit the database. Exit code 2. */
+export class StudyError extends StorageError {
+  /** The CLI exit code this error maps to (bad input). */
+  readonly exitCode = 2;
+
+  constructor(
+    readonly kind: StudyErrorKind,
+    /** The study name, or `#id` when only the id was known. */
+    readonly study: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class StudyExistsError extends StudyError {
+  constructor(name: string) {
+    super('exists', name, `study "${name}" already exists in this database`);
+  }
+}
+
+export class StudyNotFoundError extends StudyError {
+  constructor(nameOrId: string | number) {
+    const label = typeof nameOrId === 'number' ? `#${nameOrId}` : nameOrId;
+    super('missing', label, typeof nameOrId === 'number' ? `no study with id ${nameOrId}` : `no study named "${nameOrId}"`);
+  }
+}
+
+export class TrialNotFoundError extends StorageError {
+  constructor(readonly trialId: number) {
+    super(`no trial with id ${trialId}`);
+  }
+}
+
+/** A write that the trial's current state forbids (finishing a trial twice, reporting to a finished one). */
+export class TrialStateError extends StorageError {
+  constructor(
+    readonly trialId: number,
+    readonly number: number,
+    readonly state: string,
+    action: string,
+  ) {
+    super(`cannot ${action} trial ${number} (id ${trialId}): it is ${state}`);
+  }
+}
+
+/** The database stayed locked by other writers for longer than the retry budget. */
+export class StorageBusyError extends StorageError {}
+
+/** The file's schema is newer than this hpsearch knows (written by a later version). */
+export class SchemaVersionError extends StorageError {}
