@@ -1,6 +1,7 @@
 import type { Direction } from '../space/types.js';
 import type { FrozenTrial, IntermediateValue } from '../study/trial.js';
 import type { PruneContext, Pruner } from './base.js';
+import { firstReportAtOrAfter } from './reports.js';
 
 export interface SuccessiveHalvingOptions {
   /** r: steps of the first rung, or 'auto' (estimated from the first completed trials). Default 'auto'. */
@@ -44,8 +45,10 @@ export interface SuccessiveHalvingOptions {
  *
  * Where this differs from Optuna, and why: Optuna writes each rung value into the trial's system
  * attrs (`completed_rung_k`). Our pruners see read-only snapshots, so rung values are recomputed
- * from the stored intermediate values instead, which gives the same sets whenever the pruner is
- * consulted after every report:
+ * from the stored intermediate values instead. With a fixed min_resource, the pruner consulted
+ * after every report and no report crossing two rungs at once (one report per epoch), the sets and
+ * so the decisions are Optuna's exactly (test/pruners/optuna-parity.test.ts replays Optuna 3.1
+ * histories decision for decision). The rules:
  * - the rung value of a trial at rung k is its intermediate value at the first reported step
  *   >= r·η^(s+k) (the step at which Optuna would have recorded it); NaN values are never rung
  *   values (Optuna prunes before recording them);
@@ -163,7 +166,7 @@ export class RungLadder {
 export function recordedRungValue(t: FrozenTrial, rung: number, rungs: RungLadder): number | undefined {
   const reports = t.intermediate;
   const rungStep = rungs.step(rung);
-  const index = reports.findIndex((r) => r.step >= rungStep);
+  const index = firstReportAtOrAfter(reports, rungStep);
   if (index === -1) return undefined;
   const value = reports[index]!.value;
   if (Number.isNaN(value)) return undefined;

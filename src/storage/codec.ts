@@ -27,9 +27,16 @@ export function encodeMetrics(m: Metrics): string {
 }
 
 export function decodeMetrics(s: string): Metrics {
+  return decodeNonFinite(s) as Metrics;
+}
+
+/** JSON.parse that turns "NaN" / "Infinity" / "-Infinity" strings back into numbers. */
+export function decodeNonFinite(s: string): unknown {
+  // The reviver costs a call per value: skip it when no such string can be present.
+  if (!s.includes('NaN') && !s.includes('Infinity')) return JSON.parse(s) as unknown;
   return JSON.parse(s, (_k, v: unknown) =>
     v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v,
-  ) as Metrics;
+  ) as unknown;
 }
 
 /** Attribute values are plain JSON (as in Optuna): NaN becomes null, undefined becomes null. */

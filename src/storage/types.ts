@@ -32,6 +32,12 @@ export interface StudySummary {
   readonly createdAt: Date;
 }
 
+/** Study-level attributes (Optuna's study user / system attrs): JSON values by key. */
+export interface StudyAttrs {
+  readonly user: Readonly<Record<string, unknown>>;
+  readonly system: Readonly<Record<string, unknown>>;
+}
+
 export interface Owner {
   readonly host: string;
   readonly pid: number;
@@ -39,7 +45,10 @@ export interface Owner {
 
 export interface NewTrial {
   readonly state: 'RUNNING' | 'WAITING';
-  /** Params already fixed (enqueued configurations); the rest are sampled later. */
+  /**
+   * Params already fixed (enqueued configurations); the rest are sampled later. Each one
+   * needs its entry in `distributions`: storage keeps the internal representation.
+   */
   readonly params?: Params;
   readonly distributions?: Readonly<Record<string, Distribution>>;
   readonly seed?: number | null;
@@ -50,6 +59,7 @@ export interface NewTrial {
 
 export interface FinishTrial {
   readonly state: 'COMPLETE' | 'PRUNED' | 'FAIL';
+  /** Required for COMPLETE; for PRUNED, defaults to the last intermediate value; none for FAIL. */
   readonly value?: number | null;
   /** Final (test) metrics, stored as a user attribute `final_metrics`. */
   readonly metrics?: Metrics;
@@ -89,6 +99,9 @@ export interface Storage {
   /** null when no study of that name exists. */
   getStudy(name: string): Promise<StudyRecord | null>;
   listStudies(): Promise<StudySummary[]>;
+  setStudyUserAttr(studyId: number, key: string, value: unknown): Promise<void>;
+  setStudySystemAttr(studyId: number, key: string, value: unknown): Promise<void>;
+  getStudyAttrs(studyId: number): Promise<StudyAttrs>;
 
   createTrial(studyId: number, trial: NewTrial): Promise<FrozenTrial>;
   /**
@@ -97,14 +110,20 @@ export interface Storage {
    */
   claimWaitingTrial(studyId: number, owner: Owner): Promise<FrozenTrial | null>;
   /**
-   * Atomically takes a RUNNING trial whose owner is gone (the given predicate decides) back
-   * to RUNNING under `owner`, incrementing its retry count; used by resume.
+   * Atomically takes a RUNNING trial whose owner is gone (the caller decides, e.g. from a
+   * stale heartbeat) back to RUNNING under `owner`, incrementing its retry count; used by
+   * resume. Optimistic: null unless the trial is still RUNNING with `expect.retries`
+   * retries, so of two processes reclaiming the same trial only one wins.
    */
   reclaimTrial(trialId: number, owner: Owner, expect: { retries: number }): Promise<FrozenTrial | null>;
   setTrialParams(trialId: number, params: Params, distributions: Readonly<Record<string, Distribution>>): Promise<void>;
   setTrialSeed(trialId: number, seed: number): Promise<void>;
   setTrialBackend(trialId: number, backend: string): Promise<void>;
-  /** Upserts the value of `step` (a resumed trial may report a step again). */
+  /**
+   * Upserts the value of `step` (a resumed trial may report a step again).
+   * A finished trial is immutable, as in Optuna: this and every other write to it (params,
+   * seed, backend, attributes) throws TrialStateError; a late heartbeat is ignored.
+   */
   reportIntermediate(trialId: number, step: number, value: number, metrics?: Metrics): Promise<void>;
   heartbeat(trialId: number): Promise<void>;
   /** Ends a RUNNING trial. Throws if the trial is already finished. */

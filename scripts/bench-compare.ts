@@ -1,0 +1,90 @@
+/**
+ * Ours against the PyTorch reference, measured in the same run on the same machine:
+ *
+ *   npm run build && node dist/scripts/bench-compare.js [--backend auto] [--steps 20] [--rounds 3]
+ *       [--reference ../shared/reference/torch_reference.py] [--python /usr/bin/python3] [--threads 1]
+ *
+ * Runs `torch_reference.py --json` and `bench.js --json` alternately for `rounds` rounds (so a
+ * burst of load on a shared machine hits both), takes each model's median over the rounds, and
+ * prints a Markdown table: reference ms, ours ms, ratio. Each process is a fresh one, as in
+ * normal use.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+interface StepTimes {
+  readonly ms_per_step: Record<string, number>;
+}
+
+function isStepTimes(v: unknown): v is StepTimes {
+  return typeof v === 'object' && v !== null && 'ms_per_step' in v && typeof v.ms_per_step === 'object' && v.ms_per_step !== null;
+}
+
+function runJson(cmd: string, args: string[]): StepTimes & Record<string, unknown> {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  const parsed: unknown = JSON.parse(last);
+  if (!isStepTimes(parsed)) throw new Error(`${cmd}: unexpected output ${last}`);
+  return parsed as StepTimes & Record<string, unknown>;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function main(): void {
+  const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts
+  const root = resolve(here, '..', '..');
+  const { values: a } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'auto' },
+      steps: { type: 'string', default: '20' },
+      rounds: { type: 'string', default: '3' },
+      reference: { type: 'string', default: resolve(root, '..', 'shared', 'reference', 'torch_reference.py') },
+      python: { type: 'string', default: '/usr/bin/python3' },
+      threads: { type: 'string', default: '1' },
+    },
+    strict: true,
+  });
+  if (!existsSync(a.reference)) {
+    console.error(`bench-compare: reference script not found: ${a.reference} (use --reference PATH)`);
+    process.exit(2);
+  }
+  const rounds = Number(a.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    console.error(`bench-compare: --rounds must be a positive integer, got "${a.rounds}"`);
+    process.exit(2);
+  }
+  const torch: Record<string, number[]> = {};
+  const ours: Record<string, number[]> = {};
+  let framework = 'torch';
+  let backend = a.backend;
+  const loads: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    loads.push(loadavg()[0]);
+    const t = runJson(a.python, [a.reference, '--threads', a.threads, '--steps', a.steps, '--json']);
+    framework = typeof t['framework'] === 'string' ? t['framework'] : framework;
+    for (const [k, v] of Object.entries(t.ms_per_step)) (torch[k] ??= []).push(v);
+    const o = runJson(process.execPath, [resolve(here, 'bench.js'), '--json', '--backend', a.backend, '--steps', a.steps]);
+    backend = typeof o['backend'] === 'string' ? o['backend'] : backend;
+    for (const [k, v] of Object.entries(o.ms_per_step)) (ours[k] ??= []).push(v);
+    process.stderr.write(`round ${i + 1}/${rounds}: torch ${JSON.stringify(t.ms_per_step)} ours ${JSON.stringify(o.ms_per_step)}\n`);
+  }
+  console.log(`| model | ${framework}, ${a.threads} thread(s) (ms/step) | hpsearch, ${backend} (ms/step) | ratio |`);
+  console.log('|---|---:|---:|---:|');
+  for (const k of Object.keys(torch)) {
+    const t = median(torch[k]);
+    const o = ours[k] === undefined ? Number.NaN : median(ours[k]);
+    console.log(`| ${k} | ${t.toFixed(1)} | ${o.toFixed(1)} | ${(o / t).toFixed(1)}× |`);
+  }
+  console.log(`\nmedian of ${a.steps} steps per run, median over ${rounds} alternating rounds; 1-min load average at the start of each round: ${loads.map((l) => l.toFixed(1)).join(', ')}`);
+}
+
+main();

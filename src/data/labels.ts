@@ -1,0 +1,93 @@
+/**
+ * Labels held in memory (they are small: one integer per sample, or K bytes per sample for
+ * multi-label data) and the per-row class helpers shared by splits, balancing and batches.
+ */
+
+export interface LabelSet {
+  readonly count: number;
+  /** Classes (multi-class) or labels K (multi-label). */
+  readonly numClasses: number;
+  readonly multilabel: boolean;
+  readonly classes: readonly string[];
+  /** Multi-class: class index per sample. Multi-label: empty. */
+  readonly classIndex: Int32Array;
+  /** Multi-label: row-major [count, numClasses] of 0/1. Multi-class: empty. */
+  readonly multiHot: Uint8Array;
+}
+
+export function multiClassLabels(classIndex: Int32Array, classes: readonly string[]): LabelSet {
+  return { count: classIndex.length, numClasses: classes.length, multilabel: false, classes, classIndex, multiHot: new Uint8Array(0) };
+}
+
+export function multiLabelLabels(multiHot: Uint8Array, classes: readonly string[]): LabelSet {
+  const k = classes.length;
+  if (k === 0 || multiHot.length % k !== 0) throw new RangeError(`multi-hot array of ${multiHot.length} values is not a multiple of ${k} labels`);
+  return { count: multiHot.length / k, numClasses: k, multilabel: true, classes, classIndex: new Int32Array(0), multiHot };
+}
+
+/** Default class names when a file has no `classes` attribute: "0", "1", ... */
+export function numberedClasses(k: number): string[] {
+  return Array.from({ length: k }, (_, i) => String(i));
+}
+
+/**
+ * Per-sample stratum used by splits and balancing. Multi-class: the class. Multi-label: the
+ * rarest positive label of the sample (rarest over `among`, default all samples), or K for a
+ * sample with no positive label — the "oversample by rarest positive label" rule.
+ */
+export function strataOf(labels: LabelSet, among?: ArrayLike<number>): { stratum: Int32Array; numStrata: number } {
+  if (!labels.multilabel) return { stratum: labels.classIndex, numStrata: labels.numClasses };
+  const k = labels.numClasses;
+  const freq = new Float64Array(k);
+  const rows = among ?? rangeArray(labels.count);
+  for (let r = 0; r < rows.length; r++) {
+    const base = rows[r]! * k;
+    for (let j = 0; j < k; j++) freq[j]! += labels.multiHot[base + j]!;
+  }
+  const stratum = new Int32Array(labels.count);
+  for (let i = 0; i < labels.count; i++) {
+    let best = k;
+    let bestFreq = Infinity;
+    for (let j = 0; j < k; j++) {
+      if (labels.multiHot[i * k + j] && freq[j]! < bestFreq) {
+        best = j;
+        bestFreq = freq[j]!;
+      }
+    }
+    stratum[i] = best;
+  }
+  return { stratum, numStrata: k + 1 };
+}
+
+/** Number of samples per class among `rows` (multi-class) or positives per label (multi-label). */
+export function classCounts(labels: LabelSet, rows?: ArrayLike<number>): number[] {
+  const counts = new Array<number>(labels.numClasses).fill(0);
+  const idx = rows ?? rangeArray(labels.count);
+  const k = labels.numClasses;
+  for (let r = 0; r < idx.length; r++) {
+    const i = idx[r]!;
+    if (labels.multilabel) {
+      for (let j = 0; j < k; j++) counts[j]! += labels.multiHot[i * k + j]!;
+    } else {
+      counts[labels.classIndex[i]!]!++;
+    }
+  }
+  return counts;
+}
+
+/** Writes the target row of sample `i` (one-hot or multi-hot) to `y` at `offset`. */
+export function writeTarget(labels: LabelSet, i: number, y: Float32Array, offset: number): void {
+  const k = labels.numClasses;
+  if (labels.multilabel) {
+    for (let j = 0; j < k; j++) y[offset + j] = labels.multiHot[i * k + j]!;
+  } else {
+    for (let j = 0; j < k; j++) y[offset + j] = 0;
+    y[offset + labels.classIndex[i]!] = 1;
+  }
+}
+
+export function rangeArray(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}

@@ -1,0 +1,315 @@
+/**
+ * Study-level data preparation (main thread, once per study) and trial-level opening (worker
+ * threads, once per trial).
+ *
+ * `prepareStudyData` loads or generates the data, validates it, splits it, and builds the SMOTE
+ * neighbour table (cached on disk). It returns a `DataRef`: everything a worker needs, made of
+ * SharedArrayBuffer views and strings only, so `postMessage`/`workerData` passes it to any
+ * number of worker threads without copying a byte of signal. A dataset whose signals fit
+ * `memory_budget` is held once in a SharedArrayBuffer; a larger one stays in its HDF5 file and
+ * each worker reads its batches lazily.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { extname, isAbsolute, join, resolve } from 'node:path';
+import type { DataSettings } from '../space/settings.js';
+import { importCsv } from './csv.js';
+import { DataError } from './errors.js';
+import { Hdf5DatasetWriter, LazyHdf5Dataset } from './hdf5.js';
+import { classCounts, multiClassLabels, multiLabelLabels, type LabelSet } from './labels.js';
+import { buildSmoteNeighbourTable, cachedSmoteNeighbourTable, smoteRefusal, smoteTableKey, SmoteNeighbourTable, SMOTE_K_NEIGHBORS } from './smote.js';
+import { allocateSharedSignals, InMemorySignalSource, signalBytes, type SharedSignals, type SignalSource } from './source.js';
+import { splitIndices, SplitError, type SplitIndices } from './splits.js';
+import { generateSyntheticBlocks, syntheticClasses, BEAT_LENGTH } from './synthetic.js';
+import { BalancedTrainingData, BalancingError, dataInfoOf } from './training-data.js';
+import type { DataInfo, TrainingData, TrainingDataOptions } from './types.js';
+
+/** Bumped whenever the synthetic generator's output changes, to invalidate caches. */
+export const SYNTHETIC_GENERATOR_VERSION = 1;
+export const DEFAULT_MEMORY_BUDGET = 1024 ** 3;
+
+/** How a worker reaches the signals. */
+export type SignalRef =
+  | { readonly kind: 'shared'; readonly signals: SharedSignals }
+  | { readonly kind: 'hdf5'; readonly path: string; readonly count: number; readonly length: number; readonly channels: number };
+
+/**
+ * What the main thread sends to a worker for a study. Every typed array is a view on a
+ * SharedArrayBuffer, which structured clone shares instead of copying.
+ */
+export interface DataRef {
+  readonly version: 1;
+  /** Hash of the data's identity (source, size/mtime or generator parameters). */
+  readonly identity: string;
+  /** Human-readable source, for logs and error messages. */
+  readonly description: string;
+  readonly info: DataInfo;
+  readonly signals: SignalRef;
+  /** Multi-class: class index per sample. Multi-label: empty. */
+  readonly classIndex: Int32Array;
+  /** Multi-label: [N, K] 0/1. Multi-class: empty. */
+  readonly multiHot: Uint8Array;
+  readonly split: SplitIndices;
+  /** SMOTE neighbour table, or why SMOTE is unavailable. */
+  readonly smote: { readonly table: SharedArrayBuffer; readonly file: string; readonly k: number } | { readonly refused: string };
+}
+
+export interface PrepareOptions {
+  /** Folder for the SMOTE neighbour tables, imported CSVs and over-budget synthetic sets. */
+  readonly cacheDir: string;
+  /** Folder that a relative `source` path is resolved against (default: the working directory). */
+  readonly baseDir?: string;
+  /** Build the SMOTE neighbour table (default true; pass false when no trial can use SMOTE). */
+  readonly smote?: boolean;
+  /** SMOTE k_neighbors (default 5). */
+  readonly smoteK?: number;
+  /** Worker threads for the neighbour search (default: cores, at most 4). */
+  readonly threads?: number;
+  /** Progress messages. */
+  readonly log?: (message: string) => void;
+}
+
+export interface PreparedData {
+  readonly ref: DataRef;
+  readonly info: DataInfo;
+  /** 'shared' = one SharedArrayBuffer; 'lazy' = read from `ref.signals.path` batch by batch. */
+  readonly storage: 'shared' | 'lazy';
+  readonly signalBytes: number;
+  readonly sizes: { readonly train: number; readonly val: number; readonly test: number };
+  /** Samples per class (multi-label: positives per label) in each split. */
+  readonly classCounts: { readonly train: readonly number[]; readonly val: readonly number[]; readonly test: readonly number[] };
+  readonly smote: { readonly file: string; readonly cached: boolean; readonly buildMs: number; readonly bytes: number } | null;
+}
+
+function fileIdentity(path: string): string {
+  const st = statSync(path);
+  return `${realpathSync(path)}|${st.size}|${Math.round(st.mtimeMs)}`;
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 24);
+}
+
+function sharedInt32(a: Int32Array): Int32Array {
+  const v = new Int32Array(new SharedArrayBuffer(a.byteLength));
+  v.set(a);
+  return v;
+}
+
+function sharedUint8(a: Uint8Array): Uint8Array {
+  const v = new Uint8Array(new SharedArrayBuffer(a.byteLength));
+  v.set(a);
+  return v;
+}
+
+interface LoadedData {
+  readonly identity: string;
+  readonly description: string;
+  /** File the data came from, for error messages. */
+  readonly file: string;
+  readonly labels: LabelSet;
+  readonly groups: Int32Array | null;
+  readonly count: number;
+  readonly length: number;
+  readonly channels: number;
+  /** Signals in shared memory, or null when they stay in `hdf5Path`. */
+  readonly shared: SharedSignals | null;
+  readonly hdf5Path: string | null;
+}
+
+/** Reads an HDF5 file: labels, groups, and the signals into shared memory when they fit. */
+async function loadHdf5(path: string, identity: string, description: string, budget: number, log: (m: string) => void): Promise<LoadedData> {
+  const ds = await LazyHdf5Dataset.open(path);
+  try {
+    const labels = ds.readLabels();
+    const groups = ds.readGroups();
+    const { count, length, channels } = ds;
+    const bytes = signalBytes(count, length, channels);
+    // Whole-file pass in blocks: loads into shared memory, or (over budget) only checks that
+    // every value is finite, so a bad file fails here and not in the middle of a trial.
+    const fits = bytes <= budget;
+    const target = fits ? allocateSharedSignals(count, length, channels) : null;
+    const rowSize = length * channels;
+    const chunkRows = ds.layout.signals.chunks?.[0] ?? 1;
+    const blockRows = Math.max(chunkRows, Math.floor((16 * 1024 * 1024) / (rowSize * 4) / chunkRows) * chunkRows);
+    log(`${fits ? 'loading' : 'checking'} ${count} signals of ${path} (${(bytes / 1024 ** 2).toFixed(1)} MiB as float32, budget ${(budget / 1024 ** 2).toFixed(0)} MiB)`);
+    for (let a = 0; a < count; a += blockRows) {
+      const b = Math.min(count, a + blockRows);
+      const rows = ds.readRange(a, b);
+      target?.view.set(rows, a * rowSize);
+    }
+    return { identity, description, file: path, labels, groups, count, length, channels, shared: target?.shared ?? null, hdf5Path: fits ? null : path };
+  } finally {
+    ds.close();
+  }
+}
+
+async function loadSynthetic(settings: DataSettings, budget: number, cacheDir: string, log: (m: string) => void): Promise<LoadedData> {
+  const { n, seed, multilabel } = settings;
+  const identity = `synthetic|v${SYNTHETIC_GENERATOR_VERSION}|n=${n}|seed=${seed}|multilabel=${multilabel}`;
+  const description = `synthetic ECG set (n=${n}, seed=${seed}${multilabel ? ', multi-label' : ''})`;
+  const classes = syntheticClasses(multilabel);
+  const channels = multilabel ? 3 : 1;
+  const bytes = signalBytes(n, BEAT_LENGTH, channels);
+  const groups = new Int32Array(n);
+  const classIndex = multilabel ? new Int32Array(0) : new Int32Array(n);
+  const multiHot = multilabel ? new Uint8Array(n * classes.length) : new Uint8Array(0);
+  const k = classes.length;
+  const collect = (block: { labels: LabelSet; groups: Int32Array | null; count: number }, start: number) => {
+    groups.set(block.groups!, start);
+    if (multilabel) multiHot.set(block.labels.multiHot, start * k);
+    else classIndex.set(block.labels.classIndex, start);
+  };
+  const labelsOf = () => (multilabel ? multiLabelLabels(multiHot, classes) : multiClassLabels(classIndex, classes));
+  if (bytes <= budget) {
+    log(`generating ${description} in shared memory`);
+    const { shared, view } = allocateSharedSignals(n, BEAT_LENGTH, channels);
+    await generateSyntheticBlocks({ n, seed, multilabel }, 4096, (block, start) => {
+      view.set(block.signals, start * BEAT_LENGTH * channels);
+      collect(block, start);
+    });
+    return { identity, description, file: description, labels: labelsOf(), groups, count: n, length: BEAT_LENGTH, channels, shared, hdf5Path: null };
+  }
+  // Over budget: write the set to an HDF5 file in the cache once, then read it lazily.
+  mkdirSync(cacheDir, { recursive: true });
+  const path = join(cacheDir, `synthetic-${hash(identity)}.h5`);
+  if (!existsSync(path)) {
+    log(`writing ${description} to ${path} (over the memory budget)`);
+    const tmp = `${path}.${process.pid}.partial`;
+    const w = await Hdf5DatasetWriter.create(tmp, { length: BEAT_LENGTH, channels, classes, multilabel, withGroups: true });
+    try {
+      await generateSyntheticBlocks({ n, seed, multilabel }, 4096, (block) => {
+        w.append(block.signals, multilabel ? block.labels.multiHot : block.labels.classIndex, block.groups!);
+      });
+    } catch (e) {
+      w.close();
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+    w.close();
+    renameSync(tmp, path);
+  }
+  const loaded = await loadHdf5(path, identity, description, budget, log);
+  return { ...loaded, file: description };
+}
+
+async function loadSource(settings: DataSettings, opts: PrepareOptions, log: (m: string) => void): Promise<LoadedData> {
+  const budget = settings.memory_budget ?? DEFAULT_MEMORY_BUDGET;
+  const source = settings.source ?? 'synthetic';
+  if (source === 'synthetic' || source === '') return loadSynthetic(settings, budget, opts.cacheDir, log);
+  const path = isAbsolute(source) ? source : resolve(opts.baseDir ?? process.cwd(), source);
+  if (!existsSync(path)) throw new DataError(source, null, 'file not found');
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') {
+    const identity = `csv|${fileIdentity(path)}`;
+    mkdirSync(opts.cacheDir, { recursive: true });
+    const h5 = join(opts.cacheDir, `import-${hash(identity)}.h5`);
+    if (!existsSync(h5)) {
+      log(`importing ${path} into ${h5}`);
+      await importCsv([path], h5);
+    }
+    const loaded = await loadHdf5(h5, identity, path, budget, log);
+    return { ...loaded, file: path };
+  }
+  return loadHdf5(path, `hdf5|${fileIdentity(path)}`, path, budget, log);
+}
+
+/**
+ * Once per study, in the main thread: load or generate the data, split it (before any
+ * balancing), and build the SMOTE neighbour table (cached under `cacheDir`, keyed by the data's
+ * identity, the split and k).
+ */
+export async function prepareStudyData(settings: DataSettings, opts: PrepareOptions): Promise<PreparedData> {
+  const log = opts.log ?? (() => {});
+  const data = await loadSource(settings, opts, log);
+  const { labels } = data;
+  let split: SplitIndices;
+  try {
+    split = splitIndices(labels, data.groups, settings.split);
+  } catch (e) {
+    if (e instanceof SplitError) throw new DataError(data.file, data.groups ? null : '/', e.message, { cause: e });
+    throw e;
+  }
+  if (split.train.length === 0) throw new DataError(data.file, null, 'the training split is empty');
+  const shared: SplitIndices = { train: sharedInt32(split.train), val: sharedInt32(split.val), test: sharedInt32(split.test) };
+  const info = dataInfoOf(labels, data.length, data.channels);
+
+  const k = opts.smoteK ?? SMOTE_K_NEIGHBORS;
+  let smote: DataRef['smote'];
+  let smoteReport: PreparedData['smote'] = null;
+  const refusal = smoteRefusal(labels);
+  if (refusal) {
+    smote = { refused: refusal };
+  } else if (opts.smote === false) {
+    smote = { refused: 'SMOTE was not prepared for this study (no trial uses balancing "smote")' };
+  } else {
+    const splitDescription = JSON.stringify(settings.split);
+    const key = smoteTableKey(data.identity, labels, shared.train, k, splitDescription);
+    const built = await cachedSmoteNeighbourTable(opts.cacheDir, key, async () => {
+      log(`computing the SMOTE neighbour table (k=${k}) for ${shared.train.length} training samples`);
+      const source = await openSignalSource(data.shared ? { kind: 'shared', signals: data.shared } : { kind: 'hdf5', path: data.hdf5Path!, count: data.count, length: data.length, channels: data.channels });
+      try {
+        return await buildSmoteNeighbourTable(source, labels, shared.train, { k, threads: opts.threads });
+      } finally {
+        source.close();
+      }
+    });
+    smote = { table: built.table.buffer, file: built.file, k };
+    smoteReport = { file: built.file, cached: built.cached, buildMs: built.buildMs, bytes: built.table.bytes };
+  }
+
+  const ref: DataRef = {
+    version: 1,
+    identity: hash(data.identity),
+    description: data.description,
+    info,
+    signals: data.shared
+      ? { kind: 'shared', signals: data.shared }
+      : { kind: 'hdf5', path: data.hdf5Path!, count: data.count, length: data.length, channels: data.channels },
+    classIndex: labels.multilabel ? new Int32Array(0) : sharedInt32(labels.classIndex),
+    multiHot: labels.multilabel ? sharedUint8(labels.multiHot) : new Uint8Array(0),
+    split: shared,
+    smote,
+  };
+  return {
+    ref,
+    info,
+    storage: data.shared ? 'shared' : 'lazy',
+    signalBytes: signalBytes(data.count, data.length, data.channels),
+    sizes: { train: split.train.length, val: split.val.length, test: split.test.length },
+    classCounts: { train: classCounts(labels, split.train), val: classCounts(labels, split.val), test: classCounts(labels, split.test) },
+    smote: smoteReport,
+  };
+}
+
+async function openSignalSource(ref: SignalRef): Promise<SignalSource> {
+  if (ref.kind === 'shared') return InMemorySignalSource.fromShared(ref.signals);
+  const ds = await LazyHdf5Dataset.open(ref.path);
+  if (ds.count !== ref.count || ds.length !== ref.length || ds.channels !== ref.channels) {
+    ds.close();
+    throw new DataError(ref.path, ds.layout.signals.path, `changed since the study was prepared: shape [${ds.count}, ${ds.length}, ${ds.channels}], expected [${ref.count}, ${ref.length}, ${ref.channels}]`);
+  }
+  return ds;
+}
+
+/** The labels of a `DataRef` as a `LabelSet` (no copy). */
+export function labelsOfRef(ref: DataRef): LabelSet {
+  return ref.info.multilabel ? multiLabelLabels(ref.multiHot, ref.info.classes) : multiClassLabels(ref.classIndex, ref.info.classes);
+}
+
+/**
+ * Once per trial, in a worker thread (or anywhere): the trial's `TrainingData` over the study's
+ * shared signals or its HDF5 file, with the trial's balancing, seed, augmentation and epoch size.
+ */
+export async function openTrainingData(ref: DataRef, options: TrainingDataOptions): Promise<TrainingData> {
+  if (ref.version !== 1) throw new Error(`unsupported DataRef version ${String(ref.version)}`);
+  if (options.balancing === 'smote' && 'refused' in ref.smote) throw new BalancingError(ref.smote.refused);
+  const source = await openSignalSource(ref.signals);
+  try {
+    const smoteTable = 'table' in ref.smote ? new SmoteNeighbourTable(ref.smote.table) : null;
+    return new BalancedTrainingData({ source, labels: labelsOfRef(ref), split: ref.split, smoteTable }, options);
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+}

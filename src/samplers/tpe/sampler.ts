@@ -1,0 +1,267 @@
+import type { Direction, Distribution, ParamSpec, ParamValue, Params } from '../../space/types.js';
+import { conditionHolds, contains, isSingle, toExternal, toInternal } from '../../space/distributions.js';
+import type { FrozenTrial } from '../../study/trial.js';
+import type { SampleContext, Sampler } from '../base.js';
+import { RandomSampler, randomSeed, randomStream, type Uniform } from '../random.js';
+import { defaultWeights, ParzenEstimator, type EstimatorParam, type ParzenEstimatorParameters, type Points } from './parzen-estimator.js';
+
+/** Optuna's `default_gamma`: the good group holds the best 10 % of trials, at most 25. */
+export function defaultGamma(n: number): number {
+  return Math.min(Math.ceil(0.1 * n), 25);
+}
+
+export interface TPESamplerOptions {
+  /** Seed of the per-trial streams (and of the random startup sampler); random when omitted. */
+  readonly seed?: number;
+  /** Trials sampled at random until this many trials are finished (COMPLETE or PRUNED). Default 10. */
+  readonly nStartupTrials?: number;
+  /** Candidates drawn from l(x) per decision. Default 24. */
+  readonly nEiCandidates?: number;
+  /** Joint kernels over the parameters all finished trials share. Default false. */
+  readonly multivariate?: boolean;
+  /** Count RUNNING trials in the bad group so parallel workers spread out. Default false. */
+  readonly constantLiar?: boolean;
+  /** Size of the good group given the number of finished trials. Default `defaultGamma`. */
+  readonly gamma?: (n: number) => number;
+  /** Observation weights (oldest first) given their number. Default `defaultWeights`. */
+  readonly weights?: (n: number) => readonly number[];
+  /** Weight of the prior kernel. Default 1. */
+  readonly priorWeight?: number;
+  /** Clip bandwidths at range / min(100, n + 2). Default true. */
+  readonly considerMagicClip?: boolean;
+  /** Count the range ends as neighbours of the outermost kernels. Default false. */
+  readonly considerEndpoints?: boolean;
+}
+
+/** The two groups TPE models: l(x) is fitted to `below`, g(x) to `above`. */
+export interface TrialSplit {
+  readonly below: FrozenTrial[];
+  readonly above: FrozenTrial[];
+}
+
+/**
+ * Optuna's `_get_pruned_trial_score`: a pruned trial that went further ranks better, ties
+ * broken by its last intermediate value in the study's direction; NaN last values rank
+ * last in their step, and a pruned trial that reported nothing ranks after all others.
+ */
+function prunedScore(trial: FrozenTrial, direction: Direction): [number, number] {
+  if (trial.intermediate.length === 0) return [1, 0];
+  let last = trial.intermediate[0]!;
+  for (const iv of trial.intermediate) if (iv.step >= last.step) last = iv;
+  if (Number.isNaN(last.value)) return [-last.step, Infinity];
+  return [-last.step, direction === 'minimize' ? last.value : -last.value];
+}
+
+/**
+ * The good/bad split of TPE (Optuna's `_split_trials`). Among `trials` (COMPLETE, PRUNED
+ * and, with the constant liar, RUNNING), the `nBelow` best go below: COMPLETE trials
+ * ranked by value first, then PRUNED trials ranked by (furthest step, last value) if the
+ * complete ones do not fill the group. RUNNING trials always go above. Both groups come
+ * back in trial-number order, which is the order the weights function expects.
+ */
+export function splitTrials(trials: readonly FrozenTrial[], direction: Direction, nBelow: number): TrialSplit {
+  const complete: FrozenTrial[] = [];
+  const pruned: FrozenTrial[] = [];
+  const running: FrozenTrial[] = [];
+  for (const t of trials) {
+    if (t.state === 'COMPLETE') complete.push(t);
+    else if (t.state === 'PRUNED') pruned.push(t);
+    else if (t.state === 'RUNNING') running.push(t);
+  }
+  const sign = direction === 'minimize' ? 1 : -1;
+  // Array.prototype.sort is stable, so ties keep trial order as in Python's sorted().
+  complete.sort((a, b) => sign * ((a.value as number) - (b.value as number)));
+  const scores = new Map(pruned.map((t) => [t, prunedScore(t, direction)] as const));
+  pruned.sort((a, b) => {
+    const [sa, va] = scores.get(a)!;
+    const [sb, vb] = scores.get(b)!;
+    return sa !== sb ? sa - sb : va === vb ? 0 : va < vb ? -1 : 1;
+  });
+  let n = Math.max(0, Math.min(nBelow, complete.length));
+  const below = complete.slice(0, n);
+  const above = complete.slice(n);
+  n = Math.max(0, Math.min(nBelow - n, pruned.length));
+  below.push(...pruned.slice(0, n));
+  above.push(...pruned.slice(n), ...running);
+  const byNumber = (a: FrozenTrial, b: FrozenTrial): number => a.number - b.number;
+  return { below: below.sort(byNumber), above: above.sort(byNumber) };
+}
+
+/** Whether a trial counts as an observation (Optuna counts COMPLETE and PRUNED; FAIL never). */
+function isFinishedObservation(t: FrozenTrial): boolean {
+  if (t.state === 'PRUNED') return true;
+  return t.state === 'COMPLETE' && t.value !== null && !Number.isNaN(t.value);
+}
+
+/**
+ * Structural equality of two distributions: whether a stored value was drawn from the
+ * parameter as the space defines it now (same as `sameDistribution`, without serialising
+ * thousands of objects per call).
+ */
+function equalDistribution(a: Distribution, b: Distribution): boolean {
+  if (a === b) return true;
+  if (a.type !== b.type) return false;
+  if (a.type === 'categorical' || b.type === 'categorical') {
+    if (a.type !== 'categorical' || b.type !== 'categorical') return false;
+    return a.choices.length === b.choices.length && a.choices.every((c, i) => c === b.choices[i]);
+  }
+  return a.low === b.low && a.high === b.high && a.log === b.log && a.step === b.step;
+}
+
+/** Whether a trial holds a value for `spec` drawn from the same distribution. */
+function hasParam(t: FrozenTrial, spec: EstimatorParam): boolean {
+  const d = t.distributions[spec.name];
+  return d !== undefined && spec.name in t.params && equalDistribution(d, spec.distribution);
+}
+
+/** The internal values of `space` in the trials that hold all of them, in trial order. */
+function observationsOf(trials: readonly FrozenTrial[], space: readonly EstimatorParam[]): Record<string, number[]> {
+  const obs: Record<string, number[]> = {};
+  for (const p of space) obs[p.name] = [];
+  for (const t of trials) {
+    if (!space.every((p) => hasParam(t, p))) continue;
+    for (const p of space) obs[p.name]!.push(toInternal(p.distribution, t.params[p.name] as ParamValue));
+  }
+  return obs;
+}
+
+/**
+ * Tree-structured Parzen Estimator (Bergstra et al. 2011), following Optuna's
+ * `TPESampler` (optuna/samplers/_tpe/sampler.py) and the defaults analysed by Watanabe
+ * 2023 ("Tree-structured Parzen estimator: understanding its algorithm components and
+ * their roles for better empirical performance").
+ *
+ * Until `nStartupTrials` trials are finished (COMPLETE or PRUNED, however they were
+ * produced, enqueued ones included) parameters are drawn by `RandomSampler`. After that:
+ *
+ * 1. Split the history into a good group (the gamma(n) best, n = finished trials: COMPLETE
+ *    by value, then PRUNED by furthest step and last value) and a bad group (the rest, plus
+ *    RUNNING trials when `constantLiar` is on: they are "lied" to be bad so that parallel
+ *    workers do not all propose the same point). FAIL trials are ignored.
+ * 2. Fit a Parzen estimator l(x) to the good group and g(x) to the bad group.
+ * 3. Draw `nEiCandidates` candidates from l(x) and keep the one maximising
+ *    log l(x) - log g(x), which maximises expected improvement under TPE's model.
+ *
+ * Univariate mode decides each parameter on its own, over the trials that hold it (with
+ * the same distribution): a conditional parameter is modelled from the trials where it was
+ * active, and the good/bad split is the one of the whole history. Multivariate mode
+ * decides jointly the parameters that every finished trial holds (the intersection search
+ * space) with joint kernels, then the remaining active parameters one by one as above.
+ *
+ * The random stream of a trial is derived from (seed, trial number), so a sampler holds no
+ * state between calls and two processes sharing a study stay reproducible.
+ */
+export class TPESampler implements Sampler {
+  readonly name = 'tpe';
+  readonly seed: number;
+  readonly nStartupTrials: number;
+  readonly nEiCandidates: number;
+  readonly multivariate: boolean;
+  readonly constantLiar: boolean;
+  readonly gamma: (n: number) => number;
+  readonly #random: RandomSampler;
+  readonly #univariate: ParzenEstimatorParameters;
+  readonly #multivariate: ParzenEstimatorParameters;
+
+  constructor(options: TPESamplerOptions = {}) {
+    this.seed = options.seed ?? randomSeed();
+    this.nStartupTrials = options.nStartupTrials ?? 10;
+    this.nEiCandidates = options.nEiCandidates ?? 24;
+    this.multivariate = options.multivariate ?? false;
+    this.constantLiar = options.constantLiar ?? false;
+    this.gamma = options.gamma ?? defaultGamma;
+    if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0) {
+      throw new RangeError(`nStartupTrials must be a non-negative integer, got ${this.nStartupTrials}`);
+    }
+    if (!Number.isInteger(this.nEiCandidates) || this.nEiCandidates < 1) {
+      throw new RangeError(`nEiCandidates must be a positive integer, got ${this.nEiCandidates}`);
+    }
+    const priorWeight = options.priorWeight ?? 1;
+    if (!(priorWeight >= 0) || !Number.isFinite(priorWeight)) throw new RangeError(`priorWeight must be >= 0, got ${priorWeight}`);
+    this.#univariate = {
+      priorWeight,
+      considerMagicClip: options.considerMagicClip ?? true,
+      considerEndpoints: options.considerEndpoints ?? false,
+      weights: options.weights ?? defaultWeights,
+      multivariate: false,
+    };
+    this.#multivariate = { ...this.#univariate, multivariate: true };
+    this.#random = new RandomSampler({ seed: this.seed });
+  }
+
+  sample(ctx: SampleContext): Params {
+    const history = ctx.trials.filter((t) => t.number !== ctx.trialNumber);
+    const finished = history.filter(isFinishedObservation);
+    if (finished.length < this.nStartupTrials) return this.#random.sample(ctx);
+
+    const considered = this.constantLiar ? [...finished, ...history.filter((t) => t.state === 'RUNNING')] : finished;
+    const nBelow = this.gamma(finished.length);
+    if (!Number.isInteger(nBelow) || nBelow < 0) throw new RangeError(`gamma(${finished.length}) must be a non-negative integer, got ${nBelow}`);
+    const split = splitTrials(considered, ctx.direction, nBelow);
+    const rng = randomStream(this.seed, 'tpe', ctx.trialNumber);
+    const fixed = ctx.fixed ?? {};
+
+    let joint: Params = {};
+    if (this.multivariate) {
+      const space = intersectionSpace(ctx.space, finished, fixed);
+      if (space.length > 0) joint = this.#decide(space, split, rng, this.#multivariate, fixed);
+    }
+
+    const out: Params = {};
+    for (const spec of ctx.space) {
+      if (!conditionHolds(spec.when, out)) continue;
+      const given = fixed[spec.name] ?? joint[spec.name];
+      if (given !== undefined) out[spec.name] = given;
+      else if (isSingle(spec.distribution)) out[spec.name] = singleValue(spec.distribution);
+      else out[spec.name] = this.#decide([spec], split, rng, this.#univariate, {})[spec.name]!;
+    }
+    return out;
+  }
+
+  /**
+   * One TPE decision over `space`: fit l and g, draw candidates from l, return the one
+   * with the largest log l - log g (the first one on ties). Coordinates given in `fixed`
+   * replace the candidates' before scoring, so the free ones are chosen given them.
+   */
+  #decide(space: readonly EstimatorParam[], split: TrialSplit, rng: Uniform, parameters: ParzenEstimatorParameters, fixed: Params): Params {
+    const l = new ParzenEstimator(observationsOf(split.below, space), space, parameters);
+    const g = new ParzenEstimator(observationsOf(split.above, space), space, parameters);
+    const candidates: Points = l.sample(rng, this.nEiCandidates);
+    for (const p of space) {
+      const v = fixed[p.name];
+      if (v !== undefined) candidates[p.name]!.fill(toInternal(p.distribution, v));
+    }
+    const ll = l.logPdf(candidates);
+    const lg = g.logPdf(candidates);
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let i = 0; i < this.nEiCandidates; i++) {
+      const score = ll[i]! - lg[i]!;
+      if (score > bestScore) {
+        bestScore = score;
+        best = i;
+      }
+    }
+    const out: Params = {};
+    for (const p of space) out[p.name] = toExternal(p.distribution, candidates[p.name]![best]!);
+    return out;
+  }
+}
+
+/**
+ * Optuna's `IntersectionSearchSpace` (pruned trials included): the parameters of the
+ * current space that every finished trial holds with the current distribution, minus
+ * single-valued ones and fixed values the distribution does not contain. Joint kernels
+ * need every observation to have every coordinate.
+ */
+function intersectionSpace(space: readonly ParamSpec[], finished: readonly FrozenTrial[], fixed: Params): EstimatorParam[] {
+  return space
+    .filter((spec) => !isSingle(spec.distribution))
+    .filter((spec) => fixed[spec.name] === undefined || contains(spec.distribution, fixed[spec.name]!))
+    .filter((spec) => finished.every((t) => hasParam(t, spec)))
+    .map((spec) => ({ name: spec.name, distribution: spec.distribution }));
+}
+
+function singleValue(dist: Distribution): ParamValue {
+  return dist.type === 'categorical' ? dist.choices[0]! : dist.low;
+}

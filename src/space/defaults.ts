@@ -1,0 +1,146 @@
+/**
+ * Every default of a search-space file, in one place.
+ *
+ * `schema/searchspace.schema.json` repeats these values as `default` annotations for
+ * editors; `test/space/defaults.test.ts` checks that the two never drift apart.
+ */
+import type {
+  BackendName,
+  DataSettings,
+  EarlyStoppingSettings,
+  LrScheduleSettings,
+  ModelName,
+  PrunerSettings,
+  SamplerSettings,
+} from './settings.js';
+import type { Direction, Params } from './types.js';
+
+/** Metrics a study can optimise; all are measured on the validation split. */
+export const OBJECTIVE_METRICS = [
+  'val_loss',
+  'loss',
+  'accuracy',
+  'recall_macro',
+  'precision_macro',
+  'f1_macro',
+  'balanced_accuracy',
+  'auroc_macro',
+  'f1_micro',
+] as const;
+export type ObjectiveMetric = (typeof OBJECTIVE_METRICS)[number];
+
+export const MODELS = ['cnngru', 'cnn2d', 'cnn1d'] as const satisfies readonly ModelName[];
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+export const DIRECTIONS = ['minimize', 'maximize'] as const satisfies readonly Direction[];
+export const SAMPLER_TYPES = ['random', 'tpe'] as const satisfies readonly SamplerSettings['type'][];
+export const PRUNER_TYPES = ['asha', 'median', 'none'] as const satisfies readonly PrunerSettings['type'][];
+export const PARAM_TYPES = ['float', 'int', 'categorical'] as const;
+
+/** A search-space file larger than this is refused before it is parsed. */
+export const MAX_SPACE_BYTES = 1024 * 1024;
+/**
+ * Upper bound on alias expansions when a YAML document is turned into values: a few
+ * anchors reused for shared choice lists are fine, a "billion laughs" document is not.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Losses are minimised, scores maximised, unless `objective.direction` says otherwise. */
+export function defaultDirection(metric: string): Direction {
+  return metric.endsWith('loss') ? 'minimize' : 'maximize';
+}
+
+export const DEFAULT_MODEL: ModelName = 'cnngru';
+export const DEFAULT_OBJECTIVE_METRIC: ObjectiveMetric = 'recall_macro';
+
+/** 1 GiB, the default in-memory limit for a data set. */
+export const DEFAULT_MEMORY_BUDGET = 1024 ** 3;
+
+export const DEFAULT_DATA: DataSettings = {
+  source: 'synthetic',
+  n: 6000,
+  seed: 7,
+  multilabel: false,
+  split: { val: 0.15, test: 0.15, by: 'stratified', seed: 0 },
+  epoch_size: null,
+  memory_budget: DEFAULT_MEMORY_BUDGET,
+  augment: { amplitude_scale: 0, gaussian_noise: 0, time_mask: 0, baseline_wander: 0, mixup: 0 },
+};
+
+export const DEFAULT_BUDGET = { trials: 20, epochs: 10 } as const;
+
+export const DEFAULT_SAMPLER: SamplerSettings = {
+  type: 'tpe',
+  seed: 42,
+  n_startup_trials: 10,
+  n_ei_candidates: 24,
+  multivariate: false,
+  constant_liar: null,
+};
+
+export const DEFAULT_PRUNER_TYPE: PrunerSettings['type'] = 'asha';
+
+/** Defaults of each pruner type; a `pruner:` block only overrides the keys it names. */
+export const DEFAULT_PRUNERS: {
+  readonly [K in PrunerSettings['type']]: Extract<PrunerSettings, { type: K }>;
+} = {
+  asha: { type: 'asha', min_resource: 1, reduction_factor: 3, min_early_stopping_rate: 0, bootstrap_count: 0 },
+  median: { type: 'median', n_startup_trials: 5, n_warmup_steps: 0, interval_steps: 1 },
+  none: { type: 'none' },
+};
+
+export const DEFAULT_EARLY_STOPPING: EarlyStoppingSettings = {
+  monitor: 'val_loss',
+  patience: 5,
+  min_delta: 0,
+  restore_best_weights: true,
+};
+
+export const DEFAULT_LR_SCHEDULE: LrScheduleSettings = {
+  monitor: 'val_loss',
+  factor: 0.1,
+  patience: 2,
+  min_lr: 1e-6,
+};
+
+export const DEFAULT_WORKERS = 2;
+export const DEFAULT_BACKEND: BackendName = 'auto';
+export const DEFAULT_SEED = 0;
+export const DEFAULT_MAX_RETRIES = 2;
+export const DEFAULT_HEARTBEAT_GRACE_S = 60;
+
+/**
+ * Fixed hyperparameters a trial uses for anything the space does not tune. A `defaults:`
+ * block in the YAML overrides (or adds to) these.
+ */
+export const DEFAULT_HYPERPARAMS: Params = {
+  learning_rate: 1e-3,
+  batch_size: 32,
+  hidden: 64,
+  gru_hidden: 64,
+  num_layers: 2,
+  num_blocks: 1,
+  dropout: 0.2,
+  optimizer: 'adam',
+  weight_decay: 1e-4,
+  dataset: 'smote',
+  lr_factor: 0.2,
+  clip_norm: 1.0,
+};
+
+// Frozen so that no caller can change a default for every later parse by accident.
+for (const value of [
+  DEFAULT_DATA,
+  DEFAULT_BUDGET,
+  DEFAULT_SAMPLER,
+  DEFAULT_PRUNERS,
+  DEFAULT_EARLY_STOPPING,
+  DEFAULT_LR_SCHEDULE,
+  DEFAULT_HYPERPARAMS,
+]) {
+  deepFreeze(value);
+}
+
+function deepFreeze(value: object): void {
+  for (const v of Object.values(value)) if (v !== null && typeof v === 'object') deepFreeze(v as object);
+  Object.freeze(value);
+}

@@ -1,0 +1,11 @@
+/** The search-space module: model, YAML and object front ends, defaults. */
+export type * from './types.js';
+export type * from './settings.js';
+export * from './distributions.js';
+export { SpaceError, formatPath, type Path } from './errors.js';
+export { parseSpaceFile, parseSpaceText, type ParsedSpace } from './parse.js';
+export { spaceFromObject, configurationsFromObject, type ParamInput, type SpaceInput } from './api.js';
+export { describeDistribution } from './params.js';
+export { parseByteSize } from './resolve.js';
+export { schemaPath } from './schema.js';
+export * from './defaults.js';

@@ -1,0 +1,162 @@
+/**
+ * From a schema-valid search-space document to `StudySettings`: defaults applied, the
+ * checks that span several keys, the parameters and the enqueued configurations.
+ */
+import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
+import {
+  DEFAULT_BACKEND,
+  DEFAULT_BUDGET,
+  DEFAULT_DATA,
+  DEFAULT_EARLY_STOPPING,
+  DEFAULT_HEARTBEAT_GRACE_S,
+  DEFAULT_HYPERPARAMS,
+  DEFAULT_LR_SCHEDULE,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_MODEL,
+  DEFAULT_OBJECTIVE_METRIC,
+  DEFAULT_PRUNERS,
+  DEFAULT_PRUNER_TYPE,
+  DEFAULT_SAMPLER,
+  DEFAULT_SEED,
+  DEFAULT_WORKERS,
+  defaultDirection,
+} from './defaults.js';
+import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParams } from './params.js';
+import type { Reporter } from './report.js';
+import type {
+  AugmentSettings,
+  BackendName,
+  DataSettings,
+  EarlyStoppingSettings,
+  LrScheduleSettings,
+  ModelName,
+  PrunerSettings,
+  SamplerSettings,
+  SplitSettings,
+  StudySettings,
+} from './settings.js';
+import type { ChoiceValue, Direction, Params } from './types.js';
+
+/** A search-space document as the schema admits it: every key but `params` optional. */
+export interface RawSpaceFile {
+  readonly study?: string;
+  readonly model?: ModelName;
+  readonly objective?: { readonly metric?: string; readonly direction?: Direction };
+  readonly data?: Partial<Omit<DataSettings, 'split' | 'augment' | 'memory_budget'>> & {
+    readonly split?: Partial<SplitSettings>;
+    readonly augment?: Partial<AugmentSettings>;
+    readonly memory_budget?: number | string;
+  };
+  readonly budget?: { readonly trials?: number; readonly epochs?: number };
+  readonly sampler?: Partial<SamplerSettings>;
+  readonly pruner?: { readonly type?: PrunerSettings['type'] } & Readonly<Record<string, unknown>>;
+  readonly early_stopping?: Partial<EarlyStoppingSettings>;
+  readonly lr_schedule?: Partial<LrScheduleSettings>;
+  readonly workers?: number;
+  readonly backend?: BackendName;
+  readonly seed?: number;
+  readonly max_retries?: number;
+  readonly heartbeat_grace_s?: number;
+  readonly defaults?: Readonly<Record<string, ChoiceValue>>;
+  readonly params: RawParams;
+  readonly enqueue?: readonly RawConfiguration[];
+}
+
+/** Apply defaults and the semantic checks; `fileName` names the study and anchors `data.source`. */
+export function resolveSettings(raw: RawSpaceFile, fileName: string, report: Reporter): StudySettings {
+  const metric = raw.objective?.metric ?? DEFAULT_OBJECTIVE_METRIC;
+  const data = resolveData(raw.data ?? {}, fileName, report);
+  const params = buildSearchSpace(raw.params, report, ['params']);
+  const enqueue = checkConfigurations(params, raw.enqueue ?? [], report, ['enqueue']);
+  const defaults: Params = { ...DEFAULT_HYPERPARAMS, ...(raw.defaults ?? {}) };
+  return {
+    study: raw.study ?? basename(fileName, extname(fileName)),
+    model: raw.model ?? DEFAULT_MODEL,
+    objective: { metric, direction: raw.objective?.direction ?? defaultDirection(metric) },
+    data,
+    budget: { ...DEFAULT_BUDGET, ...raw.budget },
+    sampler: { ...DEFAULT_SAMPLER, ...raw.sampler },
+    pruner: resolvePruner(raw.pruner),
+    early_stopping: { ...DEFAULT_EARLY_STOPPING, ...raw.early_stopping },
+    lr_schedule: { ...DEFAULT_LR_SCHEDULE, ...raw.lr_schedule },
+    workers: raw.workers ?? DEFAULT_WORKERS,
+    backend: raw.backend ?? DEFAULT_BACKEND,
+    seed: raw.seed ?? DEFAULT_SEED,
+    max_retries: raw.max_retries ?? DEFAULT_MAX_RETRIES,
+    heartbeat_grace_s: raw.heartbeat_grace_s ?? DEFAULT_HEARTBEAT_GRACE_S,
+    defaults,
+    params,
+    enqueue,
+  };
+}
+
+/** Extensions of the data files the data layer reads. */
+const DATA_FILE = /\.(h5|hdf5|hdf|he5|csv)$/i;
+
+function resolveData(raw: NonNullable<RawSpaceFile['data']>, fileName: string, report: Reporter): DataSettings {
+  const split: SplitSettings = { ...DEFAULT_DATA.split, ...raw.split };
+  if (split.val + split.test >= 1) {
+    const at = raw.split?.test !== undefined ? 'test' : 'val';
+    report.fail(
+      ['data', 'split', at],
+      `expected val + test < 1 so that data is left to train on, got ${split.val} + ${split.test}`,
+    );
+  }
+  let source = raw.source ?? DEFAULT_DATA.source;
+  if (source !== 'synthetic') {
+    if (!DATA_FILE.test(source)) {
+      report.fail(['data', 'source'], `expected "synthetic" or the path of an .h5/.hdf5 or .csv file, got ${JSON.stringify(source)}`);
+    }
+    // Relative to the YAML file, so a space runs the same from any working directory.
+    source = resolvePath(dirname(fileName), source);
+  }
+  const memory_budget =
+    raw.memory_budget === undefined ? DEFAULT_DATA.memory_budget : parseByteSize(raw.memory_budget, report);
+  return {
+    source,
+    n: raw.n ?? DEFAULT_DATA.n,
+    seed: raw.seed ?? DEFAULT_DATA.seed,
+    multilabel: raw.multilabel ?? DEFAULT_DATA.multilabel,
+    split,
+    epoch_size: raw.epoch_size ?? DEFAULT_DATA.epoch_size,
+    memory_budget,
+    augment: { ...DEFAULT_DATA.augment, ...raw.augment },
+  };
+}
+
+const UNITS: Readonly<Record<string, number>> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/**
+ * Bytes from a number or a string such as "512MB" or "1GiB" (the schema has checked the
+ * spelling). KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB powers of 1024.
+ */
+export function parseByteSize(value: number | string, report?: Reporter): number {
+  let bytes = value;
+  if (typeof value === 'string') {
+    const m = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(value.trim());
+    const unit = UNITS[(m?.[2] || 'b').toLowerCase()];
+    bytes = m && unit !== undefined ? Math.round(Number(m[1]) * unit) : NaN;
+  }
+  if (!Number.isSafeInteger(bytes) || (bytes as number) < 1) {
+    const reason = `expected a positive size in bytes (at most ${Number.MAX_SAFE_INTEGER}), or a string such as "512MB" or "1GiB", got ${JSON.stringify(value)}`;
+    if (report) report.fail(['data', 'memory_budget'], reason);
+    throw new RangeError(reason);
+  }
+  return bytes as number;
+}
+
+function resolvePruner(raw: RawSpaceFile['pruner']): PrunerSettings {
+  // The schema admits only the keys of the chosen type, so a spread cannot mix types.
+  const type = raw?.type ?? DEFAULT_PRUNER_TYPE;
+  return { ...DEFAULT_PRUNERS[type], ...raw, type } as PrunerSettings;
+}

@@ -1,0 +1,6 @@
+/** The storage layer: the Storage interface, its SQLite implementation and its errors. */
+export * from './types.js';
+export * from './errors.js';
+export { SqliteStorage, type SqliteStorageOptions } from './sqlite.js';
+export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration, type MigrationResult } from './migrations.js';
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';

@@ -1,0 +1,240 @@
+/**
+ * Classification metrics as pure functions of plain arrays (no tensors), in float64.
+ *
+ * Conventions (scikit-learn's unless stated):
+ *  - confusion matrix rows are true classes, columns predicted classes;
+ *  - an undefined ratio (0/0) counts as 0 (`zero_division=0`);
+ *  - recall_macro is the mean recall over the classes present in the true labels, i.e.
+ *    `balanced_accuracy_score`; precision_macro and f1_macro average over the classes
+ *    present in the true or the predicted labels (sklearn's default label set);
+ *  - multi-label predictions are positive when σ(logit) > 0.5 (Keras' threshold rule),
+ *    i.e. logit > 0; AUROC per label is the Mann–Whitney statistic with tied scores
+ *    counted half, and the macro AUROC averages the labels that have both positives
+ *    and negatives (NaN if none has).
+ */
+import type { Metrics } from '../study/trial.js';
+
+export type { Metrics } from '../study/trial.js';
+
+const ratio = (num: number, den: number): number => (den === 0 ? 0 : num / den);
+const f1 = (precision: number, recall: number): number => ratio(2 * precision * recall, precision + recall);
+
+function mean(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  let s = 0;
+  for (const v of values) s += v;
+  return s / values.length;
+}
+
+/** Index of the largest value in row `i` of a row-major [n, k] matrix (first one on ties, like argmax). */
+export function argmaxRows(values: ArrayLike<number>, n: number, k: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestValue = values[i * k];
+    for (let j = 1; j < k; j++) {
+      const v = values[i * k + j];
+      if (v > bestValue || (Number.isNaN(bestValue) && !Number.isNaN(v))) {
+        best = j;
+        bestValue = v;
+      }
+    }
+    out[i] = best;
+  }
+  return out;
+}
+
+export function confusionMatrix(labels: ArrayLike<number>, predictions: ArrayLike<number>, numClasses: number): number[][] {
+  if (labels.length !== predictions.length) throw new Error(`confusionMatrix: ${labels.length} labels but ${predictions.length} predictions`);
+  const cm = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  for (let i = 0; i < labels.length; i++) {
+    const t = labels[i];
+    const p = predictions[i];
+    if (!(t >= 0 && t < numClasses && p >= 0 && p < numClasses)) throw new Error(`confusionMatrix: class out of range at row ${i} (${t}, ${p})`);
+    cm[t][p] += 1;
+  }
+  return cm;
+}
+
+const rowSum = (cm: number[][], i: number): number => cm[i].reduce((a, b) => a + b, 0);
+const colSum = (cm: number[][], j: number): number => cm.reduce((a, row) => a + row[j], 0);
+
+export function accuracyFromConfusion(cm: number[][]): number {
+  let correct = 0;
+  let total = 0;
+  cm.forEach((row, i) => {
+    correct += row[i];
+    total += rowSum(cm, i);
+  });
+  return ratio(correct, total);
+}
+
+/** Recall of each class (0 for a class without true samples). */
+export function recallPerClass(cm: number[][]): number[] {
+  return cm.map((row, i) => ratio(row[i], rowSum(cm, i)));
+}
+
+/** Precision of each class (0 for a class never predicted). */
+export function precisionPerClass(cm: number[][]): number[] {
+  return cm.map((row, j) => ratio(row[j], colSum(cm, j)));
+}
+
+export function f1PerClass(cm: number[][]): number[] {
+  const p = precisionPerClass(cm);
+  return recallPerClass(cm).map((r, i) => f1(p[i], r));
+}
+
+/** Balanced accuracy: mean recall over classes that occur in the true labels. */
+export function recallMacro(cm: number[][]): number {
+  const recalls = recallPerClass(cm);
+  return mean(recalls.filter((_, i) => rowSum(cm, i) > 0));
+}
+
+function presentClasses(cm: number[][]): number[] {
+  return cm.map((_, i) => i).filter((i) => rowSum(cm, i) > 0 || colSum(cm, i) > 0);
+}
+
+export function precisionMacro(cm: number[][]): number {
+  const p = precisionPerClass(cm);
+  return mean(presentClasses(cm).map((i) => p[i]));
+}
+
+export function f1Macro(cm: number[][]): number {
+  const f = f1PerClass(cm);
+  return mean(presentClasses(cm).map((i) => f[i]));
+}
+
+/**
+ * Mean softmax cross-entropy of row-major logits [n, k] against targets [n, k] (one-hot or
+ * soft), computed with a max-shifted log-sum-exp in float64.
+ */
+export function softmaxCrossEntropy(logits: ArrayLike<number>, targets: ArrayLike<number>, n: number, k: number): number {
+  if (n === 0) return Number.NaN;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits[i * k + j]);
+    let sumExp = 0;
+    for (let j = 0; j < k; j++) sumExp += Math.exp(logits[i * k + j] - max);
+    const logZ = max + Math.log(sumExp);
+    for (let j = 0; j < k; j++) {
+      const y = targets[i * k + j];
+      if (y !== 0) total += y * (logZ - logits[i * k + j]);
+    }
+  }
+  return total / n;
+}
+
+/** Mean binary cross-entropy with logits over all n·k entries: max(x,0) − x·y + log(1 + e^−|x|). */
+export function sigmoidCrossEntropy(logits: ArrayLike<number>, targets: ArrayLike<number>, n: number, k: number): number {
+  if (n === 0) return Number.NaN;
+  let total = 0;
+  for (let i = 0; i < n * k; i++) {
+    const x = logits[i];
+    total += Math.max(x, 0) - x * targets[i] + Math.log1p(Math.exp(-Math.abs(x)));
+  }
+  return total / (n * k);
+}
+
+/** Everything reported for a multi-class split except the loss. */
+export function classificationMetrics(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): Metrics {
+  const n = labels.length;
+  const cm = confusionMatrix(labels, argmaxRows(logits, n, numClasses), numClasses);
+  return {
+    accuracy: accuracyFromConfusion(cm),
+    recall_macro: recallMacro(cm),
+    precision_macro: precisionMacro(cm),
+    f1_macro: f1Macro(cm),
+    recall_per_class: recallPerClass(cm),
+    precision_per_class: precisionPerClass(cm),
+    f1_per_class: f1PerClass(cm),
+    confusion_matrix: cm,
+  };
+}
+
+/**
+ * AUROC of one score column against binary targets: the probability that a random
+ * positive scores above a random negative, ties counted half. NaN without both classes.
+ */
+export function auroc(scores: ArrayLike<number>, targets: ArrayLike<number>): number {
+  const n = scores.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b] || 0); // `|| 0`: NaN scores compare equal instead of breaking the sort
+  let positives = 0;
+  let rankSumPositives = 0;
+  for (let start = 0; start < n; ) {
+    let end = start;
+    while (end + 1 < n && scores[order[end + 1]] === scores[order[start]]) end++;
+    const averageRank = (start + end) / 2 + 1; // 1-based ranks, ties share their mean rank
+    for (let r = start; r <= end; r++) {
+      if (targets[order[r]] > 0.5) {
+        positives++;
+        rankSumPositives += averageRank;
+      }
+    }
+    start = end + 1;
+  }
+  const negatives = n - positives;
+  if (positives === 0 || negatives === 0) return Number.NaN;
+  return (rankSumPositives - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Everything reported for a multi-label split except the loss. Arrays are row-major [n, k]. */
+export function multilabelMetrics(logits: ArrayLike<number>, targets: ArrayLike<number>, n: number, k: number): Metrics {
+  const tp = new Array<number>(k).fill(0);
+  const fp = new Array<number>(k).fill(0);
+  const fn = new Array<number>(k).fill(0);
+  let correctEntries = 0;
+  let exactRows = 0;
+  for (let i = 0; i < n; i++) {
+    let rowExact = true;
+    for (let j = 0; j < k; j++) {
+      const predicted = logits[i * k + j] > 0;
+      const actual = targets[i * k + j] > 0.5;
+      if (predicted && actual) tp[j]++;
+      else if (predicted) fp[j]++;
+      else if (actual) fn[j]++;
+      if (predicted === actual) correctEntries++;
+      else rowExact = false;
+    }
+    if (rowExact) exactRows++;
+  }
+  const precision = tp.map((t, j) => ratio(t, t + fp[j]));
+  const recall = tp.map((t, j) => ratio(t, t + fn[j]));
+  const f1s = precision.map((p, j) => f1(p, recall[j]));
+  const sumTp = tp.reduce((a, b) => a + b, 0);
+  const sumFp = fp.reduce((a, b) => a + b, 0);
+  const sumFn = fn.reduce((a, b) => a + b, 0);
+  const aurocs: number[] = [];
+  const column = new Float64Array(n);
+  const columnTargets = new Float64Array(n);
+  for (let j = 0; j < k; j++) {
+    for (let i = 0; i < n; i++) {
+      column[i] = logits[i * k + j];
+      columnTargets[i] = targets[i * k + j];
+    }
+    aurocs.push(auroc(column, columnTargets));
+  }
+  const definedAurocs = aurocs.filter((a) => !Number.isNaN(a));
+  return {
+    auroc_macro: mean(definedAurocs),
+    f1_micro: ratio(2 * sumTp, 2 * sumTp + sumFp + sumFn),
+    f1_macro: mean(f1s),
+    precision_micro: ratio(sumTp, sumTp + sumFp),
+    recall_micro: ratio(sumTp, sumTp + sumFn),
+    precision_macro: mean(precision),
+    recall_macro: mean(recall),
+    /** Element-wise (Keras binary) accuracy. */
+    accuracy: ratio(correctEntries, n * k),
+    subset_accuracy: ratio(exactRows, n),
+    auroc_per_class: aurocs,
+    f1_per_class: f1s,
+    recall_per_class: recall,
+  };
+}
+
+/** Scalar metric names produced for a split (what early stopping / LR schedules may monitor). */
+export function scalarMetricNames(multilabel: boolean): string[] {
+  return multilabel
+    ? ['auroc_macro', 'f1_micro', 'f1_macro', 'precision_micro', 'recall_micro', 'precision_macro', 'recall_macro', 'accuracy', 'subset_accuracy']
+    : ['accuracy', 'recall_macro', 'precision_macro', 'f1_macro'];
+}

@@ -1,0 +1,179 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import seedrandom from 'seedrandom';
+import {
+  CategoricalKernels,
+  defaultWeights,
+  NumericalKernels,
+  ParzenEstimator,
+  type EstimatorParam,
+  type ParzenEstimatorParameters,
+} from '../../src/samplers/tpe/parzen-estimator.js';
+import type { Distribution } from '../../src/space/types.js';
+
+const defaults: ParzenEstimatorParameters = {
+  priorWeight: 1,
+  considerMagicClip: true,
+  considerEndpoints: false,
+  weights: defaultWeights,
+  multivariate: false,
+};
+
+function closeAll(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-12): void {
+  assert.equal(actual.length, expected.length, `${Array.from(actual)} vs ${expected}`);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= tol * Math.max(1, Math.abs(expected[i]!)), `[${i}] ${Array.from(actual)} vs ${expected}`);
+  }
+}
+
+const float010: Distribution = { type: 'float', low: 0, high: 10, log: false, step: null };
+
+function numeric(obs: number[], dist: Distribution, params: Partial<ParzenEstimatorParameters> = {}): NumericalKernels {
+  const pe = new ParzenEstimator({ x: obs }, [{ name: 'x', distribution: dist }], { ...defaults, ...params });
+  const k = pe.kernels('x');
+  assert.ok(k instanceof NumericalKernels);
+  return k;
+}
+
+test('bandwidths: larger distance to sorted neighbours, outermost kernels without endpoints, magic clip, prior', () => {
+  // Observations 3, 4, 9 on [0, 10] (in this order; kernels keep it), prior last.
+  // Sorted with ends: 0 | 3 4 9 | 10.
+  //   3: inner neighbour only (endpoints off) -> 4 - 3 = 1;  with endpoints max(3, 1) = 3
+  //   4: max(4 - 3, 9 - 4) = 5
+  //   9: inner neighbour only -> 9 - 4 = 5;                 with endpoints max(5, 1) = 5
+  // Magic clip: sigma >= 10 / min(100, n + 2) = 10 / 5 = 2. Prior: mu 5, sigma 10.
+  let k = numeric([9, 3, 4], float010);
+  closeAll(k.mus, [9, 3, 4, 5]);
+  closeAll(k.sigmas, [5, 2, 5, 10]);
+  k = numeric([9, 3, 4], float010, { considerMagicClip: false });
+  closeAll(k.sigmas, [5, 1, 5, 10]);
+  k = numeric([9, 3, 4], float010, { considerEndpoints: true });
+  closeAll(k.sigmas, [5, 3, 5, 10]);
+  // One observation: both ends are its neighbours: max(0.5, 9.5) = 9.5 (clip [10/3, 10]).
+  k = numeric([0.5], float010);
+  closeAll(k.sigmas, [9.5, 10]);
+  assert.equal(k.low, 0);
+  assert.equal(k.high, 10);
+});
+
+test('bandwidths of integers (range widened by step/2) and of log parameters (in log space)', () => {
+  // int [1, 5]: modelled on [0.5, 5.5], range 5. Observations 2, 3: sorted 0.5 | 2 3 | 5.5;
+  // outermost kernels take the inner distance 1, clipped up to 5 / min(100, 4) = 1.25.
+  let k = numeric([2, 3], { type: 'int', low: 1, high: 5, log: false, step: 1 });
+  assert.equal(k.low, 0.5);
+  assert.equal(k.high, 5.5);
+  closeAll(k.mus, [2, 3, 3]);
+  closeAll(k.sigmas, [1.25, 1.25, 5]);
+  // float step 0.5 on [0, 2]: modelled on [-0.25, 2.25], range 2.5.
+  k = numeric([1], { type: 'float', low: 0, high: 2, log: false, step: 0.5 });
+  closeAll(k.sigmas, [1.25, 2.5]);
+  // log float [1, 100], observation 10: log range [0, ln 100], mu = ln 10,
+  // sigma = max(ln 10, ln 10) = ln 10; prior mu = ln 10, sigma = ln 100.
+  k = numeric([10], { type: 'float', low: 1, high: 100, log: true, step: null });
+  closeAll(k.mus, [Math.log(10), Math.log(10)]);
+  closeAll(k.sigmas, [Math.log(10), Math.log(100)]);
+  // log int [1, 8]: modelled on [ln 0.5, ln 8.5].
+  k = numeric([2], { type: 'int', low: 1, high: 8, log: true, step: 1 });
+  closeAll([k.low, k.high], [Math.log(0.5), Math.log(8.5)]);
+});
+
+test('multivariate bandwidth is 0.2 n^(-1/(d+4)) times the range, then clipped', () => {
+  const space: EstimatorParam[] = [
+    { name: 'x', distribution: float010 },
+    { name: 'y', distribution: { type: 'float', low: -1, high: 1, log: false, step: null } },
+  ];
+  const n = 30;
+  const xs = Array.from({ length: n }, (_, i) => (i * 10) / n);
+  const ys = Array.from({ length: n }, (_, i) => -1 + (i * 2) / n);
+  const pe = new ParzenEstimator({ x: xs, y: ys }, space, { ...defaults, multivariate: true });
+  const s = 0.2 * n ** (-1 / 6); // d = 2; 0.1134 > magic clip 1/32
+  const kx = pe.kernels('x') as NumericalKernels;
+  const ky = pe.kernels('y') as NumericalKernels;
+  closeAll(kx.sigmas, [...new Array<number>(n).fill(s * 10), 10]);
+  closeAll(ky.sigmas, [...new Array<number>(n).fill(s * 2), 2]);
+  // With few observations the magic clip wins: n = 4 -> 0.2 * 4^(-1/6) = 0.159 < 1 / 6.
+  const small = new ParzenEstimator({ x: [1, 2, 3, 4], y: [0, 0, 0, 0] }, space, { ...defaults, multivariate: true });
+  closeAll((small.kernels('x') as NumericalKernels).sigmas, [10 / 6, 10 / 6, 10 / 6, 10 / 6, 10]);
+});
+
+test('categorical kernels: 1 + w/(n+1) on the observed choice, w/(n+1) elsewhere, normalised', () => {
+  const dist: Distribution = { type: 'categorical', choices: ['a', 'b', 'c'] };
+  const pe = new ParzenEstimator({ c: [0, 2] }, [{ name: 'c', distribution: dist }], defaults);
+  const k = pe.kernels('c');
+  assert.ok(k instanceof CategoricalKernels);
+  // w = 1, n = 2: base 1/3; observed row [4/3, 1/3, 1/3] / 2.
+  closeAll(k.rows[0]!, [2 / 3, 1 / 6, 1 / 6]);
+  closeAll(k.rows[1]!, [1 / 6, 1 / 6, 2 / 3]);
+  closeAll(k.rows[2]!, [1 / 3, 1 / 3, 1 / 3]);
+  closeAll(pe.weights, [1 / 3, 1 / 3, 1 / 3]);
+  // Prior weight 2: base 2/3; observed row [5/3, 2/3, 2/3] / 3; mixture weights [1, 1, 2] / 4.
+  const pe2 = new ParzenEstimator({ c: [0, 2] }, [{ name: 'c', distribution: dist }], { ...defaults, priorWeight: 2 });
+  closeAll((pe2.kernels('c') as CategoricalKernels).rows[0]!, [5 / 9, 2 / 9, 2 / 9]);
+  closeAll(pe2.weights, [0.25, 0.25, 0.5]);
+  // The mixture density of a choice: mean of the rows' probabilities.
+  closeAll(Array.from(pe.logPdf({ c: [0, 1, 2] }), Math.exp), [(2 / 3 + 1 / 6 + 1 / 3) / 3, (1 / 6 + 1 / 6 + 1 / 3) / 3, (1 / 6 + 2 / 3 + 1 / 3) / 3]);
+  // No observation: one uniform row.
+  const empty = new ParzenEstimator({ c: [] }, [{ name: 'c', distribution: dist }], defaults);
+  closeAll((empty.kernels('c') as CategoricalKernels).rows[0]!, [1 / 3, 1 / 3, 1 / 3]);
+  closeAll(empty.weights, [1]);
+});
+
+test('default weights: 1 for the newest 25, a ramp from 1/n below', () => {
+  assert.deepEqual(defaultWeights(0), []);
+  assert.deepEqual(defaultWeights(3), [1, 1, 1]);
+  assert.deepEqual(defaultWeights(25), new Array<number>(25).fill(1));
+  const w = defaultWeights(30);
+  assert.equal(w.length, 30);
+  closeAll(w.slice(0, 5), [0, 1, 2, 3, 4].map((i) => 1 / 30 + (i * (1 - 1 / 30)) / 4));
+  assert.deepEqual(w.slice(5), new Array<number>(25).fill(1));
+  // Mixture weights: observation weights then the prior weight, normalised.
+  const pe = new ParzenEstimator({ x: Array.from({ length: 30 }, (_, i) => i / 3) }, [{ name: 'x', distribution: float010 }], defaults);
+  const total = w.reduce((a, b) => a + b, 0) + 1;
+  closeAll(pe.weights, [...w.map((v) => v / total), 1 / total]);
+});
+
+test('densities integrate to one: grid bin masses, categorical, continuous and log', () => {
+  const intDist: Distribution = { type: 'int', low: 1, high: 9, log: false, step: 2 };
+  const pe = new ParzenEstimator({ k: [1, 3, 3, 9] }, [{ name: 'k', distribution: intDist }], defaults);
+  const grid = [1, 3, 5, 7, 9];
+  const mass = Array.from(pe.logPdf({ k: grid }), Math.exp).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(mass - 1) < 1e-12, `grid mass ${mass}`);
+
+  const logInt: Distribution = { type: 'int', low: 1, high: 64, log: true, step: 1 };
+  const pl = new ParzenEstimator({ k: [2, 3, 40] }, [{ name: 'k', distribution: logInt }], defaults);
+  const all = Array.from({ length: 64 }, (_, i) => i + 1);
+  const m2 = Array.from(pl.logPdf({ k: all }), Math.exp).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(m2 - 1) < 1e-12, `log-int mass ${m2}`);
+
+  // Continuous: trapezoid rule over [0, 10].
+  const pc = new ParzenEstimator({ x: [0.2, 5, 5.5, 9.9] }, [{ name: 'x', distribution: float010 }], defaults);
+  const n = 20001;
+  const xs = Array.from({ length: n }, (_, i) => (10 * i) / (n - 1));
+  const ys = Array.from(pc.logPdf({ x: xs }), Math.exp);
+  let integral = 0;
+  for (let i = 1; i < n; i++) integral += ((ys[i]! + ys[i - 1]!) / 2) * (xs[i]! - xs[i - 1]!);
+  assert.ok(Math.abs(integral - 1) < 1e-6, `integral ${integral}`);
+});
+
+test('samples stay on the grid and in range, and follow the mixture', () => {
+  const space: EstimatorParam[] = [
+    { name: 'f', distribution: { type: 'float', low: 0, high: 0.5, log: false, step: 0.05 } },
+    { name: 'i', distribution: { type: 'int', low: 8, high: 512, log: true, step: 1 } },
+    { name: 'l', distribution: { type: 'float', low: 1e-5, high: 1e-1, log: true, step: null } },
+    { name: 'c', distribution: { type: 'categorical', choices: ['x', 'y', 'z', 'w'] } },
+  ];
+  const pe = new ParzenEstimator({ f: [0.1, 0.45], i: [16, 300], l: [1e-4, 3e-2], c: [1, 1] }, space, defaults);
+  const rng = seedrandom('pe');
+  const s = pe.sample(rng, 4000);
+  for (let j = 0; j < 4000; j++) {
+    const f = s.f![j]!;
+    assert.ok(f >= 0 && f <= 0.5 && Math.abs(f / 0.05 - Math.round(f / 0.05)) < 1e-9, `f=${f}`);
+    assert.ok(Number.isInteger(s.i![j]) && s.i![j]! >= 8 && s.i![j]! <= 512);
+    assert.ok(s.l![j]! >= 1e-5 && s.l![j]! <= 1e-1);
+    assert.ok([0, 1, 2, 3].includes(s.c![j]!));
+  }
+  // Choice 1: each observed row is [1/3, 4/3, 1/3, 1/3] / (7/3), the prior row 1/4 each,
+  // mixture weights 1/3 each: P(c = 1) = (4/7 + 4/7 + 1/4) / 3 = 13/28.
+  const share = s.c!.filter((c) => c === 1).length / 4000;
+  assert.ok(Math.abs(share - 13 / 28) < 0.03, `share ${share}`);
+});

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { StorageBusyError } from '../../src/storage/index.js';
+import { Child, newStudy, openStorage, tempDb } from './helpers.js';
+
+const ROUNDS = 100;
+
+describe('two processes on one file', () => {
+  it('both finish 100 ask/tell rounds with unique trial numbers and no error', async () => {
+    const path = tempDb();
+    const storage = openStorage(path);
+    const study = await newStudy(storage, 'race');
+
+    const workers = [0, 1].map(() => new Child('ask-tell-worker', [path, 'race', String(ROUNDS)]));
+    await Promise.all(workers.map((w) => w.waitFor((out) => out.includes('ready\n'), 'ready')));
+    // Both are open and waiting: release them together so their transactions interleave.
+    for (const w of workers) w.proc.stdin.end('go\n');
+    const results = await Promise.all(workers.map((w) => w.exit()));
+
+    for (const r of results) {
+      assert.equal(r.stderr, '', 'no error output (no "database is locked")');
+      assert.equal(r.code, 0);
+    }
+    const got = results.map((r) => JSON.parse(r.stdout.split('\n').filter(Boolean).at(-1) ?? '[]') as number[]);
+    assert.equal(got[0]?.length, ROUNDS);
+    assert.equal(got[1]?.length, ROUNDS);
+    const all = [...(got[0] ?? []), ...(got[1] ?? [])].sort((a, b) => a - b);
+    assert.deepEqual(all, Array.from({ length: 2 * ROUNDS }, (_, i) => i), 'numbers 0..199, each once');
+
+    const trials = await storage.getTrials(study.id);
+    assert.equal(trials.length, 2 * ROUNDS);
+    assert.ok(trials.every((t) => t.state === 'COMPLETE' && Object.keys(t.params).length === 8 && t.intermediate.length === 1));
+    assert.deepEqual(trials.map((t) => t.number), all);
+    // Both really ran at once: each process got numbers in the other's range.
+    const [lo0, hi0] = [Math.min(...(got[0] ?? [])), Math.max(...(got[0] ?? []))];
+    assert.ok((got[1] ?? []).some((n) => n > lo0 && n < hi0), 'the two workers interleaved');
+  });
+
+  it('retries a write while another process holds the lock, and gives up after its budget', async () => {
+    const path = tempDb();
+    // busy_timeout 0: SQLite reports SQLITE_BUSY at once, so only the retry loop can wait.
+    const patient = openStorage(path, { busyTimeoutMs: 0, retry: { maxAttempts: 200, baseDelayMs: 5, maxDelayMs: 40 } });
+    const hasty = openStorage(path, { busyTimeoutMs: 0, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    const study = await newStudy(patient, 'locked');
+
+    const HOLD_MS = 600;
+    const holder = new Child('lock-holder', [path, String(HOLD_MS)]);
+    await holder.waitFor((out) => out.includes('locked\n'), 'taking the lock');
+    const t0 = performance.now();
+    await assert.rejects(hasty.createTrial(study.id, { state: 'RUNNING' }), (err: unknown) => {
+      assert.ok(err instanceof StorageBusyError);
+      assert.match(err.message, /createTrial: the database stayed locked by other writers after 3 attempts/);
+      return true;
+    });
+    const trial = await patient.createTrial(study.id, { state: 'RUNNING' });
+    const waited = performance.now() - t0;
+    assert.equal(trial.number, 0);
+    assert.ok(waited > HOLD_MS / 2, `the write waited for the lock (${waited.toFixed(0)} ms)`);
+    const r = await holder.exit();
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
