@@ -7,7 +7,7 @@
  * Prints a table of median / min milliseconds per operation.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Distribution, Params } from '../src/space/types.js';
@@ -154,7 +154,9 @@ async function main(): Promise<void> {
 
     const size = statSync(file).size / 2 ** 20;
     console.log(`${N_TRIALS} trials x (8 params, ${EPOCHS} intermediate values) filled in ${fillS.toFixed(1)} s; db ${size.toFixed(1)} MiB`);
-    console.log(`median / min of ${RUNS} runs (after one warm-up), node ${process.version}`);
+    // Timings are wall-clock: on a shared machine the load average says how far to trust them.
+    const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+    console.log(`median / min of ${RUNS} runs (after one warm-up); node ${process.version}, ${cpus().length} cpus, load average ${load}`);
     const w = Math.max(...rows.map(([name]) => name.length));
     console.log(`${'operation'.padEnd(w)}  median ms     min ms`);
     for (const [name, t] of rows) {

@@ -15,6 +15,12 @@ The space is hpsearch's SearchSpace as JSON: [{"name", "distribution": {"type", 
 "high", "log", "step" | "choices"}, "when"?: {"other": [values]}}], in sampling order.
 Parameters are suggested define-by-run in that order, skipping those whose `when` does
 not hold, which is how an Optuna user writes a conditional space.
+
+With --logpdf-fix, Optuna 3.1's `_truncnorm.logpdf` gets the one-line correction of
+optuna PR #5110 (issue #5109, released in 3.5): it omitted the -log(scale) term, so the
+continuous kernels of its Parzen estimators were not normalised densities (each kernel
+counted as if weighted by its bandwidth). This lets the comparison show Optuna 3.1 both as
+shipped and with the density the later releases (and hpsearch) use.
 """
 
 import json
@@ -22,7 +28,9 @@ import sys
 import time
 import warnings
 
+import numpy as np
 import optuna
+from optuna.samplers._tpe import _truncnorm
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore")
@@ -73,7 +81,20 @@ def run_study(cmd):
     send({"done": True, "seconds": seconds})
 
 
+def apply_logpdf_fix():
+    """optuna PR #5110: logpdf(x, a, b, loc, scale) must subtract log(scale)."""
+    unscaled = _truncnorm.logpdf
+
+    def logpdf(x, a, b, loc=0, scale=1):
+        return unscaled(x, a, b, loc, scale) - np.log(scale)
+
+    # parzen_estimator.py calls it as truncnorm.logpdf through this same module object.
+    _truncnorm.logpdf = logpdf
+
+
 def main():
+    if "--logpdf-fix" in sys.argv[1:]:
+        apply_logpdf_fix()
     send({"ready": True, "optuna": optuna.__version__})
     while True:
         cmd = receive()

@@ -207,7 +207,8 @@ export interface LazyHdf5Options {
 
 /**
  * An HDF5 file in SPEC.md's layout, read lazily: only the rows asked for are read, in runs that
- * follow the file's chunks (`chunkReadPlan`), then scattered into the batch in request order.
+ * follow the file's chunks (`chunkRuns`, with a cache of decompressed chunks), then scattered
+ * into the batch in request order.
  */
 export class LazyHdf5Dataset implements SignalSource {
   readonly file: string;

@@ -7,9 +7,10 @@
  *   `train_test_split` applied twice.
  * - `group`: whole groups (patients, records) go to one split, so no group is in two splits.
  *   Groups are placed greedily, largest first (ties in seeded random order), each into the split
- *   that keeps the per-class shares and the sizes of the splits closest to the requested
- *   fractions — the idea of scikit-learn's `StratifiedGroupKFold` with unequal fold sizes. The
- *   fractions are therefore met approximately (a group cannot be cut).
+ *   that brings the per-class counts and the sizes of the splits closest to the requested
+ *   fractions, with a penalty for a class missing from a split — the idea of scikit-learn's
+ *   `StratifiedGroupKFold`, with unequal fold sizes. The fractions are met approximately (a
+ *   group cannot be cut).
  */
 import type { SplitSettings } from '../space/settings.js';
 import { strataOf, type LabelSet } from './labels.js';
@@ -97,17 +98,24 @@ export function groupSplit(labels: LabelSet, groups: Int32Array, settings: Pick<
   const assignedSize = new Float64Array(3);
   const groupSplitOf = new Int8Array(numGroups);
   const activeSplits = [0, 1, 2].filter((s) => active[s]);
-  const variance = (xs: number[]): number => {
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    return xs.reduce((a, x) => a + (x - mean) * (x - mean), 0) / xs.length;
-  };
   const presentStrata = Array.from(total.keys()).filter((c) => total[c]! > 0);
   const cost = (): number => {
-    // Fill ratios count/(fraction·total) should rise together in every split.
+    // Squared relative distance of every split's class counts and size to their targets, plus
+    // one per (split, class) pair left without a sample although the class's share there is at
+    // least one sample: every class should be seen in validation and test when the groups allow.
     let c = 0;
-    for (const k of presentStrata) c += variance(activeSplits.map((s) => assigned[s]![k]! / (fractions[s]! * total[k]!)));
-    c /= Math.max(1, presentStrata.length);
-    c += variance(activeSplits.map((s) => assignedSize[s]! / (fractions[s]! * labels.count)));
+    for (const k of presentStrata) {
+      for (const s of activeSplits) {
+        const target = fractions[s]! * total[k]!;
+        const dev = (assigned[s]![k]! - target) / total[k]!;
+        c += dev * dev;
+        if (assigned[s]![k]! === 0 && target >= 0.5) c += 1;
+      }
+    }
+    for (const s of activeSplits) {
+      const dev = (assignedSize[s]! - fractions[s]! * labels.count) / labels.count;
+      c += dev * dev;
+    }
     return c;
   };
   let remaining = numGroups;

@@ -272,7 +272,9 @@ function makePlan(opts: SyntheticOptions): Plan {
 
   if (!multilabel) {
     const counts = apportion(n, MITBIH_SHARES);
-    const numPaced = counts[Q_CLASS]! > 0 ? Math.min(numPatients - 1, Math.max(1, Math.round(numPatients * MITBIH_SHARES[Q_CLASS]))) : 0;
+    // At least three paced patients (when there are enough patients), so that a group split
+    // can put paced beats in each of train, validation and test.
+    const numPaced = counts[Q_CLASS]! > 0 ? Math.max(1, Math.min(Math.floor(numPatients / 4), Math.max(3, Math.round(numPatients * MITBIH_SHARES[Q_CLASS])))) : 0;
     // Paced patients are chosen at random; the rest carry N, S, V and F beats.
     const order = rng.permutation(numPatients);
     const paced = new Set(Array.from(order.subarray(0, numPaced)));

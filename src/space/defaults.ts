@@ -39,10 +39,11 @@ export const PARAM_TYPES = ['float', 'int', 'categorical'] as const;
 /** A search-space file larger than this is refused before it is parsed. */
 export const MAX_SPACE_BYTES = 1024 * 1024;
 /**
- * Upper bound on alias expansions when a YAML document is turned into values: a few
- * anchors reused for shared choice lists are fine, a "billion laughs" document is not.
+ * Upper bound on alias expansions (yaml's `maxAliasCount`: uses of an anchor times the
+ * aliases nested inside it): anchors reused for shared choice lists are fine, a
+ * "billion laughs" document, whose expansions grow exponentially, is not.
  */
-export const MAX_ALIAS_COUNT = 100;
+export const MAX_ALIAS_COUNT = 1000;
 
 /** Losses are minimised, scores maximised, unless `objective.direction` says otherwise. */
 export function defaultDirection(metric: string): Direction {

@@ -56,7 +56,8 @@ function validator(target: ShapeTarget): ValidateFunction {
     });
     // Our annotation: the phrase that completes "expected ..." in an error message.
     ajv.addVocabulary(['x-expected']);
-    ajv.addSchema(JSON.parse(readFileSync(schemaPath(), 'utf8')) as object, 'searchspace');
+    const schema = JSON.parse(readFileSync(schemaPath(), 'utf8')) as unknown;
+    ajv.addSchema(inlineRefs(schema, schema) as object, 'searchspace');
     validators = new Map();
     for (const t of Object.keys(TARGET_REF) as ShapeTarget[]) {
       const fn = ajv.getSchema(TARGET_REF[t]);
@@ -65,6 +66,24 @@ function validator(target: ShapeTarget): ValidateFunction {
     }
   }
   return validators.get(target) as ValidateFunction;
+}
+
+/**
+ * Replace every local `$ref` by the schema it names (the schema is not recursive).
+ * Ajv compiles a `$ref` into a call whose errors it appends with `concat`, which is
+ * quadratic when thousands of parameters are wrong at once; inlined, they are pushed.
+ */
+function inlineRefs(node: unknown, root: unknown, depth = 0): unknown {
+  if (depth > 50) throw new Error('hpsearch: the search-space schema refers to itself');
+  if (Array.isArray(node)) return node.map((n) => inlineRefs(n, root, depth));
+  if (node === null || typeof node !== 'object') return node;
+  const ref = (node as { $ref?: unknown }).$ref;
+  if (typeof ref === 'string' && ref.startsWith('#/')) {
+    let target = root;
+    for (const seg of ref.slice(2).split('/')) target = (target as Record<string, unknown>)[seg];
+    return inlineRefs(target, root, depth + 1);
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inlineRefs(v, root, depth)]));
 }
 
 interface Issue {

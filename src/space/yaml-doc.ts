@@ -3,7 +3,6 @@
  * features a search space has no use for, and mapping key paths back to line:column.
  */
 import {
-  Alias,
   LineCounter,
   isAlias,
   isMap,
@@ -11,6 +10,7 @@ import {
   isScalar,
   isSeq,
   parseDocument,
+  type Alias,
   type Document,
   type Node,
   type Pair,
@@ -57,11 +57,18 @@ export function loadYaml(text: string, file: string): LoadedYaml {
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    // The only failures left are alias expansions (too many, or too deep).
+    // Aliases were checked above, so what is left is a stack overflow on a deep
+    // document or yaml's guard against alias expansion ("billion laughs").
+    if (e instanceof RangeError) throw new SpaceError(file, 1, 1, '', 'invalid YAML: the document nests too deeply');
     const first = [...aliasTargets.keys()][0];
     const pos = first?.range ? at(first.range[0]) : { line: 1, column: 1 };
-    const detail = e instanceof RangeError ? 'aliases nest too deeply' : `aliases expand to too many values (limit ${MAX_ALIAS_COUNT})`;
-    throw new SpaceError(file, pos.line, pos.column, '', `${detail}; a search space should not need that many`);
+    throw new SpaceError(
+      file,
+      pos.line,
+      pos.column,
+      '',
+      `aliases expand to too many values (limit ${MAX_ALIAS_COUNT}); a search space should not need that many`,
+    );
   }
   return { value, locator: yamlLocator(doc, aliasTargets, at), empty: doc.contents === null };
 }
@@ -85,14 +92,10 @@ interface Visit {
 }
 
 /**
- * Walk every node in document order (iteratively: the nesting depth is the input's to
- * choose). Calls `onPair` for each mapping entry and `onNode` for each node.
+ * Call `onNode` on every node in document order, with its key path. Iterative: the
+ * nesting depth is the input's to choose.
  */
-function walk(
-  doc: Document,
-  onNode: (node: Node, path: Path) => void,
-  onPair?: (map: Node, index: number, path: Path) => void,
-): void {
+function walk(doc: Document, onNode: (node: Node, path: Path) => void): void {
   const stack: Visit[] = [{ node: doc.contents, path: [] }];
   while (stack.length > 0) {
     const { node, path } = stack.pop() as Visit;
@@ -100,11 +103,11 @@ function walk(
     onNode(node, path);
     const children: Visit[] = [];
     if (isMap(node)) {
-      node.items.forEach((pair, i) => {
-        onPair?.(node, i, path);
-        children.push({ node: pair.key, path: [...path, '<key>'] });
-        children.push({ node: pair.value, path: [...path, keyText(pair.key)] });
-      });
+      for (const pair of node.items) {
+        const key = keyText(pair.key);
+        children.push({ node: pair.key, path: [...path, key] });
+        children.push({ node: pair.value, path: [...path, key] });
+      }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => children.push({ node: item, path: [...path, i] }));
     }

@@ -38,7 +38,8 @@ export class StudyExistsError extends StudyError {
 export class StudyNotFoundError extends StudyError {
   constructor(nameOrId: string | number) {
     const label = typeof nameOrId === 'number' ? `#${nameOrId}` : nameOrId;
-    super('missing', label, typeof nameOrId === 'number' ? `no study with id ${nameOrId}` : `no study named "${nameOrId}"`);
+    const message = typeof nameOrId === 'number' ? `no study with id ${nameOrId}` : `no study named "${nameOrId}"`;
+    super('missing', label, message);
   }
 }
 

@@ -88,7 +88,6 @@ type Scope =
   | { readonly kind: 'ids'; readonly ids: readonly number[] }
   | { readonly kind: 'study'; readonly studyId: number; readonly states: readonly TrialState[] | undefined };
 
-
 /** A FrozenTrial under construction (FrozenTrial itself is readonly). */
 interface TrialDraft {
   id: number;
@@ -271,8 +270,12 @@ export class SqliteStorage implements Storage {
       );
       const trialId = Number(res.lastInsertRowid);
       this.insertParams(trialId, params);
-      for (const [k, v] of Object.entries(trial.userAttrs ?? {})) this.upsertAttr('trial_user_attributes', trialId, k, v);
-      for (const [k, v] of Object.entries(trial.systemAttrs ?? {})) this.upsertAttr('trial_system_attributes', trialId, k, v);
+      for (const [k, v] of Object.entries(trial.userAttrs ?? {})) {
+        this.upsertAttr('trial_user_attributes', trialId, k, v);
+      }
+      for (const [k, v] of Object.entries(trial.systemAttrs ?? {})) {
+        this.upsertAttr('trial_system_attributes', trialId, k, v);
+      }
       return this.loadOne(trialId);
     });
   }
@@ -532,7 +535,12 @@ export class SqliteStorage implements Storage {
     for (const p of params) upsert.run(trialId, p.name, p.internal, p.distribution);
   }
 
-  private upsertAttr(table: 'trial_user_attributes' | 'trial_system_attributes', trialId: number, key: string, value: unknown): void {
+  private upsertAttr(
+    table: 'trial_user_attributes' | 'trial_system_attributes',
+    trialId: number,
+    key: string,
+    value: unknown,
+  ): void {
     this.stmt(
       `INSERT INTO ${table} (trial_id, key, value_json) VALUES (?, ?, ?)
        ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json`,
@@ -676,7 +684,10 @@ function scopeSql(scope: Scope): [where: string, args: unknown[]] {
   // Values are bound as JSON arrays (json_each): one prepared statement for any length.
   if (scope.kind === 'ids') return ['t.trial_id IN (SELECT value FROM json_each(?))', [JSON.stringify(scope.ids)]];
   if (scope.states === undefined) return ['t.study_id = ?', [scope.studyId]];
-  return ['t.study_id = ? AND t.state IN (SELECT value FROM json_each(?))', [scope.studyId, JSON.stringify(scope.states)]];
+  return [
+    't.study_id = ? AND t.state IN (SELECT value FROM json_each(?))',
+    [scope.studyId, JSON.stringify(scope.states)],
+  ];
 }
 
 /** Shallow-freezes a loaded trial and its containers: cached copies are shared by every caller. */
@@ -732,7 +743,12 @@ function draftFromRow(r: TrialRow): TrialDraft {
  * would otherwise dominate the load. Each getter is an own enumerable property, so
  * JSON.stringify, spread and structuredClone still see `metrics`.
  */
-function intermediateValues(stepsJson: string, valuesJson: string, hasJson: string, metricsJson: string): IntermediateValue[] {
+function intermediateValues(
+  stepsJson: string,
+  valuesJson: string,
+  hasJson: string,
+  metricsJson: string,
+): IntermediateValue[] {
   const steps = JSON.parse(stepsJson) as number[];
   const values = JSON.parse(valuesJson) as (number | null)[];
   const has = JSON.parse(hasJson) as number[];
@@ -741,7 +757,9 @@ function intermediateValues(stepsJson: string, valuesJson: string, hasJson: stri
     (parsed ??= decodeNonFinite(metricsJson) as (Metrics | null)[])[i] ?? undefined;
 
   const order = steps.map((_, i) => i);
-  if (steps.some((st, i) => i > 0 && st < (steps[i - 1] as number))) order.sort((a, b) => (steps[a] as number) - (steps[b] as number));
+  if (steps.some((st, i) => i > 0 && st < (steps[i - 1] as number))) {
+    order.sort((a, b) => (steps[a] as number) - (steps[b] as number));
+  }
   return order.map((i): IntermediateValue => {
     // SQLite writes NaN (stored as NULL) as null, and +-Infinity as +-9.0e+999.
     const iv = { step: steps[i] as number, value: valueFromColumn(values[i] ?? null) };

@@ -137,8 +137,9 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
   for (const c of cases) it(c.name, () => check(c));
 
   it('the float64 reference agrees with the cpu backend', async () => {
-    const small = cases.filter((c) => macs(c) <= CPU_BUDGET_MACS && c.dataFormat !== 'NCHW' && c.x[3] >= 5);
-    assert.ok(small.length >= 3);
+    // Strided, padded, asymmetric and 1-D geometries; the rest only repeat them.
+    const small = cases.filter((c) => macs(c) <= CPU_BUDGET_MACS && c.dataFormat !== 'NCHW' && c.x[3] >= 5).slice(-4);
+    assert.equal(small.length, 4);
     for (const c of small) {
       await initBackend('cpu');
       const cpu = await tf.tidy(() => filterGrad(c, 7)).data();

@@ -271,6 +271,10 @@ test('distributions: int step 1 with log is allowed, float steps divide within t
 test('anchors and aliases within reason are fine, and positions follow the alias', () => {
   const s = parse('params:\n  a: {type: categorical, choices: &c [16, 32]}\n  b: {type: categorical, choices: *c}\n');
   assert.deepEqual(s.params[1]?.distribution, { type: 'categorical', choices: [16, 32] });
+  // Many uses of one anchor are not an attack.
+  let many = 'params:\n  p0: {type: categorical, choices: &c [1, 2, 3]}\n';
+  for (let i = 1; i < 200; i++) many += `  p${i}: {type: categorical, choices: *c}\n`;
+  assert.equal(parse(many).params.length, 200);
   const err = spaceError(() => parse('params:\n  a: &p {type: int, low: 1, high: 2}\n  b: *p\nenqueue:\n  - {a: 1, b: 3}\n'));
   assert.equal(`${err.line}:${err.column} ${err.path}`, '5:15 enqueue[0].b');
 });

@@ -2,6 +2,8 @@ import type { Distribution } from '../../space/types.js';
 import { roundToGrid, type Uniform } from '../random.js';
 import { logGaussMass, normLogPdf, ppfStandard } from './truncnorm.js';
 
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
 /**
  * How the Parzen estimators of TPE are built. The defaults (see `TPESampler`) are
  * Optuna's: prior weight 1, magic clip on, endpoints off, `defaultWeights`.
@@ -72,6 +74,11 @@ interface Kernels {
   sample(k: number, rng: Uniform): number;
   /** Adds log p_k(x_i) to acc[i * nKernels + k] for every point i and component k. */
   accumulateLogPdf(xs: readonly number[], acc: Float64Array): void;
+  /**
+   * log sum_k w_k p_k(x_i) for every point: the density of a one-dimensional mixture,
+   * computed without the (points x kernels) matrix where the kernels allow it.
+   */
+  mixtureLogPdf(xs: readonly number[], weights: Float64Array): Float64Array;
 }
 
 /**
@@ -128,7 +135,31 @@ export class CategoricalKernels implements Kernels {
       for (let k = 0; k < nK; k++) acc[i * nK + k]! += this.#logRows[k]![c]!;
     }
   }
+
+  /** The mixture is itself a categorical distribution: sum_k w_k rows[k], once per choice. */
+  mixtureLogPdf(xs: readonly number[], weights: Float64Array): Float64Array {
+    const nChoices = this.rows[0]!.length;
+    const probs = new Float64Array(nChoices);
+    for (let k = 0; k < this.rows.length; k++) {
+      const row = this.rows[k]!;
+      for (let c = 0; c < nChoices; c++) probs[c]! += weights[k]! * row[c]!;
+    }
+    return Float64Array.from(xs, (c) => Math.log(probs[c]!));
+  }
 }
+
+/** log(sum_j exp(v_j)) over a row. */
+function logSumExp(v: Float64Array): number {
+  let max = -Infinity;
+  for (let j = 0; j < v.length; j++) if (v[j]! > max) max = v[j]!;
+  if (max === -Infinity) return -Infinity;
+  let sum = 0;
+  for (let j = 0; j < v.length; j++) sum += Math.exp(v[j]! - max);
+  return max + Math.log(sum);
+}
+
+/** Sums below this are recomputed in log space (the exp of far kernels underflowed). */
+const SAFE_SUM = 1e-280;
 
 /**
  * Normal kernels truncated to the range of a numeric parameter, in the space TPE models it
@@ -144,9 +175,9 @@ export class NumericalKernels implements Kernels {
   readonly high: number;
   readonly #dist: Exclude<Distribution, { type: 'categorical' }>;
   readonly #step: number | null;
-  /** log Z_k = log mass of kernel k on [low, high], the truncation normaliser. */
-  readonly #logZ: Float64Array;
-  /** For grids: the distinct (mu, sigma) pairs and each kernel's index among them. */
+  /** log(sigma_k Z_k), Z_k = mass of kernel k on [low, high] (continuous kernels only). */
+  readonly #logNorm: Float64Array | null;
+  /** For grids: the distinct (mu, sigma) pairs, their log Z, and each kernel's index among them. */
   readonly #unique: { mus: Float64Array; sigmas: Float64Array; logZ: Float64Array; of: Int32Array } | null;
 
   constructor(
@@ -162,34 +193,38 @@ export class NumericalKernels implements Kernels {
     this.sigmas = sigmas;
     this.low = low;
     this.high = high;
-    this.#logZ = new Float64Array(mus.length);
-    for (let k = 0; k < mus.length; k++) {
-      this.#logZ[k] = logGaussMass((low - mus[k]!) / sigmas[k]!, (high - mus[k]!) / sigmas[k]!);
+    const logZ = (mu: number, sigma: number) => logGaussMass((low - mu) / sigma, (high - mu) / sigma);
+    if (this.#step === null) {
+      this.#logNorm = new Float64Array(mus.length);
+      for (let k = 0; k < mus.length; k++) this.#logNorm[k] = logZ(mus[k]!, sigmas[k]!) + Math.log(sigmas[k]!);
+      this.#unique = null;
+      return;
     }
     // Bin masses cost two log-cdf evaluations per (point, kernel); the kernels of a large
     // history on a small grid repeat (same value, clipped bandwidth), so work per distinct pair.
-    if (this.#step !== null) {
-      const index = new Map<string, number>();
-      const of = new Int32Array(mus.length);
-      const uMus: number[] = [];
-      const uSigmas: number[] = [];
-      const uLogZ: number[] = [];
-      for (let k = 0; k < mus.length; k++) {
-        const key = `${mus[k]}|${sigmas[k]}`;
-        let j = index.get(key);
-        if (j === undefined) {
-          j = uMus.length;
-          index.set(key, j);
-          uMus.push(mus[k]!);
-          uSigmas.push(sigmas[k]!);
-          uLogZ.push(this.#logZ[k]!);
-        }
-        of[k] = j;
+    this.#logNorm = null;
+    const index = new Map<number, Map<number, number>>();
+    const of = new Int32Array(mus.length);
+    const uMus: number[] = [];
+    const uSigmas: number[] = [];
+    for (let k = 0; k < mus.length; k++) {
+      let bySigma = index.get(mus[k]!);
+      if (bySigma === undefined) index.set(mus[k]!, (bySigma = new Map()));
+      let j = bySigma.get(sigmas[k]!);
+      if (j === undefined) {
+        j = uMus.length;
+        bySigma.set(sigmas[k]!, j);
+        uMus.push(mus[k]!);
+        uSigmas.push(sigmas[k]!);
       }
-      this.#unique = { mus: Float64Array.from(uMus), sigmas: Float64Array.from(uSigmas), logZ: Float64Array.from(uLogZ), of };
-    } else {
-      this.#unique = null;
+      of[k] = j;
     }
+    this.#unique = {
+      mus: Float64Array.from(uMus),
+      sigmas: Float64Array.from(uSigmas),
+      logZ: Float64Array.from(uMus, (mu, j) => logZ(mu, uSigmas[j]!)),
+      of,
+    };
   }
 
   sample(k: number, rng: Uniform): number {
@@ -203,42 +238,95 @@ export class NumericalKernels implements Kernels {
     return Math.min(high, Math.max(low, x));
   }
 
+  /** The point in modelled space, or NaN outside the support. */
+  #transform(x: number): number {
+    const t = this.#dist.log ? Math.log(x) : x;
+    return t < this.low || t > this.high ? NaN : t;
+  }
+
+  /** For a grid point x: log(mass of each distinct kernel on x's bin / its Z). */
+  #binLogMasses(x: number): Float64Array {
+    const u = this.#unique!;
+    const half = this.#step! / 2;
+    const left = this.#dist.log ? Math.log(x - half) : x - half;
+    const right = this.#dist.log ? Math.log(x + half) : x + half;
+    const row = new Float64Array(u.mus.length);
+    for (let j = 0; j < row.length; j++) {
+      const mu = u.mus[j]!;
+      const sigma = u.sigmas[j]!;
+      row[j] = logGaussMass((left - mu) / sigma, (right - mu) / sigma) - u.logZ[j]!;
+    }
+    return row;
+  }
+
   accumulateLogPdf(xs: readonly number[], acc: Float64Array): void {
     const nK = this.mus.length;
-    const log = this.#dist.log;
-    if (this.#unique === null) {
-      const logNorm = new Float64Array(nK);
-      for (let k = 0; k < nK; k++) logNorm[k] = this.#logZ[k]! + (process.env.NO_SCALE ? 0 : Math.log(this.sigmas[k]!));
+    if (this.#logNorm !== null) {
+      const logNorm = this.#logNorm;
       for (let i = 0; i < xs.length; i++) {
-        const x = log ? Math.log(xs[i]!) : xs[i]!;
-        const outside = x < this.low || x > this.high;
+        const x = this.#transform(xs[i]!);
         for (let k = 0; k < nK; k++) {
           const z = (x - this.mus[k]!) / this.sigmas[k]!;
-          acc[i * nK + k]! += outside ? -Infinity : normLogPdf(z) - logNorm[k]!;
+          // NaN (outside the support) makes the density 0.
+          acc[i * nK + k]! += Number.isNaN(z) ? -Infinity : normLogPdf(z) - logNorm[k]!;
         }
       }
       return;
     }
-    const step = this.#step!;
-    const u = this.#unique;
-    const nU = u.mus.length;
+    const of = this.#unique!.of;
     const cache = new Map<number, Float64Array>();
     for (let i = 0; i < xs.length; i++) {
-      const xi = xs[i]!;
-      let row = cache.get(xi);
-      if (row === undefined) {
-        row = new Float64Array(nU);
-        const left = log ? Math.log(xi - step / 2) : xi - step / 2;
-        const right = log ? Math.log(xi + step / 2) : xi + step / 2;
-        for (let j = 0; j < nU; j++) {
-          const mu = u.mus[j]!;
-          const sigma = u.sigmas[j]!;
-          row[j] = logGaussMass((left - mu) / sigma, (right - mu) / sigma) - u.logZ[j]!;
-        }
-        cache.set(xi, row);
-      }
-      for (let k = 0; k < nK; k++) acc[i * nK + k]! += row[u.of[k]!]!;
+      let row = cache.get(xs[i]!);
+      if (row === undefined) cache.set(xs[i]!, (row = this.#binLogMasses(xs[i]!)));
+      for (let k = 0; k < nK; k++) acc[i * nK + k]! += row[of[k]!]!;
     }
+  }
+
+  mixtureLogPdf(xs: readonly number[], weights: Float64Array): Float64Array {
+    const out = new Float64Array(xs.length);
+    const nK = this.mus.length;
+    if (this.#logNorm !== null) {
+      // Sum the densities directly: one exp per (point, kernel), no log-space matrix.
+      const logNorm = this.#logNorm;
+      const coef = Float64Array.from(logNorm, (ln, k) => weights[k]! * Math.exp(-ln - LOG_SQRT_2PI));
+      for (let i = 0; i < xs.length; i++) {
+        const x = this.#transform(xs[i]!);
+        if (Number.isNaN(x)) {
+          out[i] = -Infinity;
+          continue;
+        }
+        let sum = 0;
+        for (let k = 0; k < nK; k++) {
+          const z = (x - this.mus[k]!) / this.sigmas[k]!;
+          sum += coef[k]! * Math.exp(-0.5 * z * z);
+        }
+        if (sum > SAFE_SUM) {
+          out[i] = Math.log(sum);
+          continue;
+        }
+        // Every kernel is far away: redo this point in log space.
+        const terms = new Float64Array(nK);
+        for (let k = 0; k < nK; k++) terms[k] = Math.log(weights[k]!) + normLogPdf((x - this.mus[k]!) / this.sigmas[k]!) - logNorm[k]!;
+        out[i] = logSumExp(terms);
+      }
+      return out;
+    }
+    // Grid: the mixture weight of each distinct kernel is the sum of its copies' weights.
+    const u = this.#unique!;
+    const logW = new Float64Array(u.mus.length);
+    for (let k = 0; k < nK; k++) logW[u.of[k]!]! += weights[k]!;
+    for (let j = 0; j < logW.length; j++) logW[j] = Math.log(logW[j]!);
+    const cache = new Map<number, number>();
+    for (let i = 0; i < xs.length; i++) {
+      let v = cache.get(xs[i]!);
+      if (v === undefined) {
+        const row = this.#binLogMasses(xs[i]!);
+        for (let j = 0; j < row.length; j++) row[j]! += logW[j]!;
+        cache.set(xs[i]!, (v = logSumExp(row)));
+      }
+      out[i] = v;
+    }
+    return out;
   }
 }
 
@@ -357,23 +445,17 @@ export class ParzenEstimator {
 
   /** log of the mixture density at each point (bin mass for grid dimensions). */
   logPdf(points: Points): Float64Array {
+    if (this.space.length === 1) {
+      const name = this.space[0]!.name;
+      return this.#kernels.get(name)!.mixtureLogPdf(points[name]!, this.weights);
+    }
     const nPoints = points[this.space[0]!.name]!.length;
     const nK = this.weights.length;
     const acc = new Float64Array(nPoints * nK);
     for (let i = 0; i < nPoints; i++) acc.set(this.#logWeights, i * nK);
     for (const p of this.space) this.#kernels.get(p.name)!.accumulateLogPdf(points[p.name]!, acc);
     const out = new Float64Array(nPoints);
-    for (let i = 0; i < nPoints; i++) {
-      let max = -Infinity;
-      for (let k = 0; k < nK; k++) max = Math.max(max, acc[i * nK + k]!);
-      if (max === -Infinity) {
-        out[i] = -Infinity;
-        continue;
-      }
-      let sum = 0;
-      for (let k = 0; k < nK; k++) sum += Math.exp(acc[i * nK + k]! - max);
-      out[i] = max + Math.log(sum);
-    }
+    for (let i = 0; i < nPoints; i++) out[i] = logSumExp(acc.subarray(i * nK, (i + 1) * nK));
     return out;
   }
 
@@ -420,13 +502,10 @@ function numericalKernels(
   const n = mus.length;
 
   let sigmas: Float64Array;
-  if (parameters.multivariate && !process.env.MV_NB) {
+  if (parameters.multivariate) {
     sigmas = new Float64Array(n).fill(SIGMA0_MAGNITUDE * Math.max(n, 1) ** (-1 / (dimensions + 4)) * range);
   } else {
-    if (process.env.PRIOR_NB) {
-      const withPrior = [...mus, 0.5 * (low + high)];
-      sigmas = neighbourBandwidths(withPrior, low, high, parameters.considerEndpoints).slice(0, n);
-    } else sigmas = neighbourBandwidths(mus, low, high, parameters.considerEndpoints);
+    sigmas = neighbourBandwidths(mus, low, high, parameters.considerEndpoints);
   }
   const minSigma = parameters.considerMagicClip ? range / Math.min(100, n + 2) : EPS;
   for (let k = 0; k < n; k++) sigmas[k] = Math.min(range, Math.max(minSigma, sigmas[k]!));

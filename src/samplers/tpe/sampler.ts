@@ -108,21 +108,55 @@ function equalDistribution(a: Distribution, b: Distribution): boolean {
   return a.low === b.low && a.high === b.high && a.log === b.log && a.step === b.step;
 }
 
-/** Whether a trial holds a value for `spec` drawn from the same distribution. */
-function hasParam(t: FrozenTrial, spec: EstimatorParam): boolean {
-  const d = t.distributions[spec.name];
-  return d !== undefined && spec.name in t.params && equalDistribution(d, spec.distribution);
-}
+/**
+ * The internal values of the considered trials, one column per parameter, built once per
+ * suggestion (a large history is otherwise re-read for every parameter and both groups).
+ * A trial that lacks a parameter, or drew it from another distribution (the space was
+ * edited), has NaN there and does not count as an observation of it.
+ */
+class ObservationTable {
+  readonly #trials: readonly FrozenTrial[];
+  readonly #row = new Map<FrozenTrial, number>();
+  readonly #columns = new Map<string, Float64Array>();
 
-/** The internal values of `space` in the trials that hold all of them, in trial order. */
-function observationsOf(trials: readonly FrozenTrial[], space: readonly EstimatorParam[]): Record<string, number[]> {
-  const obs: Record<string, number[]> = {};
-  for (const p of space) obs[p.name] = [];
-  for (const t of trials) {
-    if (!space.every((p) => hasParam(t, p))) continue;
-    for (const p of space) obs[p.name]!.push(toInternal(p.distribution, t.params[p.name] as ParamValue));
+  constructor(trials: readonly FrozenTrial[]) {
+    this.#trials = trials;
+    trials.forEach((t, i) => this.#row.set(t, i));
   }
-  return obs;
+
+  #column(p: EstimatorParam): Float64Array {
+    let col = this.#columns.get(p.name);
+    if (col === undefined) {
+      col = new Float64Array(this.#trials.length).fill(NaN);
+      for (let i = 0; i < this.#trials.length; i++) {
+        const t = this.#trials[i]!;
+        const d = t.distributions[p.name];
+        const v = t.params[p.name];
+        if (d !== undefined && v !== undefined && equalDistribution(d, p.distribution)) col[i] = toInternal(p.distribution, v);
+      }
+      this.#columns.set(p.name, col);
+    }
+    return col;
+  }
+
+  /** The values of `params` in those of `trials` that hold all of them, in the given order. */
+  observations(trials: readonly FrozenTrial[], params: readonly EstimatorParam[]): Record<string, number[]> {
+    const cols = params.map((p) => this.#column(p));
+    const out: Record<string, number[]> = {};
+    for (const p of params) out[p.name] = [];
+    for (const t of trials) {
+      const i = this.#row.get(t)!;
+      if (cols.some((c) => Number.isNaN(c[i]!))) continue;
+      params.forEach((p, j) => out[p.name]!.push(cols[j]![i]!));
+    }
+    return out;
+  }
+
+  /** Whether every trial holds `p` (with the same distribution). */
+  holdsEverywhere(p: EstimatorParam, trials: readonly FrozenTrial[]): boolean {
+    const col = this.#column(p);
+    return trials.every((t) => !Number.isNaN(col[this.#row.get(t)!]!));
+  }
 }
 
 /**
@@ -198,13 +232,14 @@ export class TPESampler implements Sampler {
     const nBelow = this.gamma(finished.length);
     if (!Number.isInteger(nBelow) || nBelow < 0) throw new RangeError(`gamma(${finished.length}) must be a non-negative integer, got ${nBelow}`);
     const split = splitTrials(considered, ctx.direction, nBelow);
+    const table = new ObservationTable(considered);
     const rng = randomStream(this.seed, 'tpe', ctx.trialNumber);
     const fixed = ctx.fixed ?? {};
 
     let joint: Params = {};
     if (this.multivariate) {
-      const space = intersectionSpace(ctx.space, finished, fixed);
-      if (space.length > 0) joint = this.#decide(space, split, rng, this.#multivariate, fixed);
+      const space = intersectionSpace(ctx.space, finished, fixed, table);
+      if (space.length > 0) joint = this.#decide(space, split, table, rng, this.#multivariate, fixed);
     }
 
     const out: Params = {};
@@ -213,7 +248,7 @@ export class TPESampler implements Sampler {
       const given = fixed[spec.name] ?? joint[spec.name];
       if (given !== undefined) out[spec.name] = given;
       else if (isSingle(spec.distribution)) out[spec.name] = singleValue(spec.distribution);
-      else out[spec.name] = this.#decide([spec], split, rng, this.#univariate, {})[spec.name]!;
+      else out[spec.name] = this.#decide([spec], split, table, rng, this.#univariate, {})[spec.name]!;
     }
     return out;
   }
@@ -223,9 +258,16 @@ export class TPESampler implements Sampler {
    * with the largest log l - log g (the first one on ties). Coordinates given in `fixed`
    * replace the candidates' before scoring, so the free ones are chosen given them.
    */
-  #decide(space: readonly EstimatorParam[], split: TrialSplit, rng: Uniform, parameters: ParzenEstimatorParameters, fixed: Params): Params {
-    const l = new ParzenEstimator(observationsOf(split.below, space), space, parameters);
-    const g = new ParzenEstimator(observationsOf(split.above, space), space, parameters);
+  #decide(
+    space: readonly EstimatorParam[],
+    split: TrialSplit,
+    table: ObservationTable,
+    rng: Uniform,
+    parameters: ParzenEstimatorParameters,
+    fixed: Params,
+  ): Params {
+    const l = new ParzenEstimator(table.observations(split.below, space), space, parameters);
+    const g = new ParzenEstimator(table.observations(split.above, space), space, parameters);
     const candidates: Points = l.sample(rng, this.nEiCandidates);
     for (const p of space) {
       const v = fixed[p.name];
@@ -254,12 +296,12 @@ export class TPESampler implements Sampler {
  * single-valued ones and fixed values the distribution does not contain. Joint kernels
  * need every observation to have every coordinate.
  */
-function intersectionSpace(space: readonly ParamSpec[], finished: readonly FrozenTrial[], fixed: Params): EstimatorParam[] {
+function intersectionSpace(space: readonly ParamSpec[], finished: readonly FrozenTrial[], fixed: Params, table: ObservationTable): EstimatorParam[] {
   return space
     .filter((spec) => !isSingle(spec.distribution))
     .filter((spec) => fixed[spec.name] === undefined || contains(spec.distribution, fixed[spec.name]!))
-    .filter((spec) => finished.every((t) => hasParam(t, spec)))
-    .map((spec) => ({ name: spec.name, distribution: spec.distribution }));
+    .map((spec) => ({ name: spec.name, distribution: spec.distribution }))
+    .filter((p) => table.holdsEverywhere(p, finished));
 }
 
 function singleValue(dist: Distribution): ParamValue {

@@ -1,0 +1,17 @@
+/**
+ * hpsearch's library API (SPEC.md "Library API"): studies driven by ask/tell or
+ * `optimize`, on an SQLite file or ':memory:'.
+ */
+export { createStudy, loadStudy, type CreateStudyOptions, type LoadStudyOptions, type SamplerOption, type PrunerOption } from './study/api.js';
+export { Study, TrialPruned, type AskedTrial, type BestTrial, type Objective, type OptimizeOptions, type StudyConfig, type TellResult } from './study/study.js';
+export type { FrozenTrial, IntermediateValue, Metrics, TrialState } from './study/trial.js';
+export type { Sampler, SampleContext } from './samplers/base.js';
+export type { Pruner, PruneContext } from './pruners/base.js';
+export { RandomSampler, TPESampler } from './samplers/index.js';
+export { SuccessiveHalvingPruner, MedianPruner, NopPruner } from './pruners/index.js';
+export type { Storage, StudyRecord, LeaderboardRow } from './storage/types.js';
+export { SqliteStorage } from './storage/sqlite.js';
+export { parseSpaceFile, parseSpaceText, spaceFromObject, SpaceError } from './space/index.js';
+export type { Distribution, Direction, ParamSpec, Params, ParamValue, SearchSpace } from './space/types.js';
+export type { StudySettings } from './space/settings.js';
+export { InputError } from './errors.js';
