@@ -4,7 +4,8 @@
  *
  *   node dist/scripts/bench-storage.js [--trials 10000] [--runs 7]
  *
- * Prints a table of median / min milliseconds per operation.
+ * Prints, per operation, the median and minimum wall-clock milliseconds and the median CPU
+ * milliseconds of this process (the column least inflated when the machine is shared).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -79,19 +80,37 @@ async function fill(storage: SqliteStorage, studyId: number, n: number): Promise
 type Timed = () => Promise<unknown>;
 
 class OwnTime {
-  constructor(readonly ms: number) {}
+  constructor(
+    readonly ms: number,
+    readonly cpuMs: number,
+  ) {}
 }
 
-async function time(runs: number, fn: Timed): Promise<{ median: number; min: number }> {
+interface Timing {
+  readonly median: number;
+  readonly min: number;
+  /** Median CPU time of this process (user + system): what the load of a shared machine inflates least. */
+  readonly cpu: number;
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+}
+
+async function time(runs: number, fn: Timed): Promise<Timing> {
   await fn(); // warm-up: prepares statements, fills caches
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const own = await fn();
     ms.push(own instanceof OwnTime ? own.ms : performance.now() - t0);
+    cpu.push(own instanceof OwnTime ? own.cpuMs : cpuMsSince(c0));
   }
-  ms.sort((a, b) => a - b);
-  return { median: ms[Math.floor(ms.length / 2)] as number, min: ms[0] as number };
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  return { median: median(ms), min: Math.min(...ms), cpu: median(cpu) };
 }
 
 /** Times `fn` on a freshly opened connection (the open itself is not timed). */
@@ -99,9 +118,10 @@ function timedPart(file: string, fn: (s: SqliteStorage) => Promise<unknown>): ()
   return async () => {
     const fresh = SqliteStorage.open(file);
     try {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await fn(fresh);
-      return new OwnTime(performance.now() - t0);
+      return new OwnTime(performance.now() - t0, cpuMsSince(c0));
     } finally {
       await fresh.close();
     }
@@ -123,7 +143,7 @@ async function main(): Promise<void> {
 
     // "cold": a fresh connection, nothing cached (the first ask() after a resume, `export`);
     // warm: the same connection again (finished trials come from its cache: every later ask()).
-    const rows: [string, { median: number; min: number }][] = [
+    const rows: [string, Timing][] = [
       [`leaderboard top 20, cold (${N_TRIALS} trials)`, await time(RUNS, timedPart(file, (s) => s.leaderboard(big.id, { top: 20 })))],
       [`leaderboard top 20 (${N_TRIALS})`, await time(RUNS, () => storage.leaderboard(big.id, { top: 20 }))],
       [`leaderboard --all top 20 (${N_TRIALS})`, await time(RUNS, () => storage.leaderboard(big.id, { top: 20, all: true }))],
@@ -158,9 +178,10 @@ async function main(): Promise<void> {
     const load = loadavg().map((l) => l.toFixed(2)).join(' ');
     console.log(`median / min of ${RUNS} runs (after one warm-up); node ${process.version}, ${cpus().length} cpus, load average ${load}`);
     const w = Math.max(...rows.map(([name]) => name.length));
-    console.log(`${'operation'.padEnd(w)}  median ms     min ms`);
+    console.log(`${'operation'.padEnd(w)}  median ms     min ms  cpu ms (median)`);
     for (const [name, t] of rows) {
-      console.log(`${name.padEnd(w)}  ${t.median.toFixed(2).padStart(9)}  ${t.min.toFixed(2).padStart(9)}`);
+      const cells = [t.median, t.min, t.cpu].map((x) => x.toFixed(2).padStart(9));
+      console.log(`${name.padEnd(w)}  ${cells.join('  ')}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -174,6 +174,8 @@ function initNamed(name: ResolvedBackendName): Promise<BackendInfo> {
       return initWasm();
     case 'cpu':
       return initCpu();
+    case 'native':
+      return Promise.reject(new BackendUnavailableError('native', 'the native kernels are not built'));
   }
 }
 

@@ -7,9 +7,13 @@ import { studiesCommand } from './studies.js';
 import { leaderboardCommand } from './leaderboard.js';
 import { exportCommand } from './export.js';
 import { trialCommand } from './trial.js';
+import { runCommand, resumeCommand } from './run.js';
+import { rerunCommand } from './rerun.js';
+import { dataCommand } from './data.js';
+import { workerCommand } from './worker.js';
 
 // Every command module is typed on its own arguments; yargs' builder chain widens them.
-const commands = [studiesCommand, leaderboardCommand, trialCommand, exportCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
+const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, exportCommand, dataCommand, workerCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
 
 /**
  * Exit codes (SPEC.md): 0 success, 1 runtime failure, 2 bad input. A bad-input message is

@@ -73,8 +73,8 @@ export async function readKaggleCsv(file: string, onBlock: (block: CsvBlock) => 
       if (width === 0) {
         width = cells.length;
         if (width < 2) throw new DataError(file, `${lineNo}:1`, `expected ${KAGGLE_SIGNAL_LENGTH} signal values and a label separated by commas, found ${width} column`);
-        signals = new Float32Array(blockRows * (width - 1));
       }
+      if (signals.length === 0) signals = new Float32Array(blockRows * (width - 1));
       if (cells.length !== width) {
         throw new DataError(file, `${lineNo}:${Math.min(cells.length, width) + 1}`, `expected ${width} columns (${width - 1} signal values and the label, as in the first row), found ${cells.length}`);
       }

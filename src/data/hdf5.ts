@@ -530,7 +530,7 @@ export interface Hdf5WriterOptions {
   readonly withGroups: boolean;
   /** Rows per chunk of the signal dataset; default about 16 KiB per chunk. */
   readonly chunkRows?: number;
-  /** gzip level 0..9; default 4. */
+  /** gzip level 1..9, or 0 for no compression; default 4. */
   readonly gzipLevel?: number;
   /** Extra string attributes on the root. */
   readonly attributes?: Readonly<Record<string, string>>;
@@ -562,7 +562,9 @@ export class Hdf5DatasetWriter {
     // ~16 KiB chunks: small enough that a random row costs little to decompress when read
     // lazily, large enough for gzip to compress well (h5py's advice: 10 KiB to 1 MiB).
     const chunkRows = Math.max(1, opts.chunkRows ?? Math.min(1024, Math.max(4, Math.round((16 * 1024) / rowBytes))));
-    const gzip = { compression: 'gzip' as const, compression_opts: opts.gzipLevel ?? 4 };
+    // gzip level 0 = chunked without a compression filter.
+    const level = opts.gzipLevel ?? 4;
+    const gzip = level > 0 ? { compression: 'gzip' as const, compression_opts: level } : {};
     this.x = h5.create_dataset({
       name: 'X',
       data: new Float32Array(0),

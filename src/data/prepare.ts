@@ -131,7 +131,9 @@ async function loadHdf5(path: string, identity: string, description: string, bud
     const target = fits ? allocateSharedSignals(count, length, channels) : null;
     const rowSize = length * channels;
     const chunkRows = ds.layout.signals.chunks?.[0] ?? 1;
-    const blockRows = Math.max(chunkRows, Math.floor((16 * 1024 * 1024) / (rowSize * 4) / chunkRows) * chunkRows);
+    // ~2 MiB per read, whole chunks: h5wasm allocates a fresh buffer per read (and its wasm heap
+    // never shrinks), so small blocks keep the peak memory of this pass low.
+    const blockRows = Math.max(chunkRows, Math.floor((2 * 1024 * 1024) / (rowSize * 4) / chunkRows) * chunkRows);
     log(`${fits ? 'loading' : 'checking'} ${count} signals of ${path} (${(bytes / 1024 ** 2).toFixed(1)} MiB as float32, budget ${(budget / 1024 ** 2).toFixed(0)} MiB)`);
     for (let a = 0; a < count; a += blockRows) {
       const b = Math.min(count, a + blockRows);

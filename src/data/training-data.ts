@@ -204,10 +204,14 @@ export async function trainingDataFromArrays(data: ArrayDataset, options: Traini
   const channels = data.channels ?? 1;
   const count = data.signals.length / (data.length * channels);
   if (!Number.isInteger(count)) throw new RangeError(`signal array of ${data.signals.length} values is not a whole number of [${data.length}, ${channels}] rows`);
-  const labels: LabelSet =
-    data.labels instanceof Int32Array
-      ? multiClassLabels(data.labels, data.classes ?? numberedClasses(Math.max(-1, ...data.labels) + 1))
-      : data.labels;
+  let labels: LabelSet;
+  if (data.labels instanceof Int32Array) {
+    let max = -1;
+    for (const c of data.labels) if (c > max) max = c;
+    labels = multiClassLabels(data.labels, data.classes ?? numberedClasses(max + 1));
+  } else {
+    labels = data.labels;
+  }
   if (labels.count !== count) throw new RangeError(`${labels.count} labels for ${count} signals`);
   if (!labels.multilabel) {
     for (const c of labels.classIndex) if (!(c >= 0 && c < labels.numClasses)) throw new RangeError(`class index ${c} out of range [0, ${labels.numClasses})`);

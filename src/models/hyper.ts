@@ -10,7 +10,7 @@ import type { ModelName } from '../space/settings.js';
 import type { ParamValue, Params } from '../space/types.js';
 
 export interface ModelHyper {
-  /** Conv width (cnngru, cnn2d) and the width of the dense layers after the GRU / flatten. */
+  /** Conv width (cnngru, cnn2d) and the width of the dense layers after the GRU / flatten; cnn1d: its Dense(128) width. */
   readonly hidden: number;
   /** GRU units per layer (cnngru). */
   readonly gruHidden: number;

@@ -21,20 +21,19 @@ export function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 32);
 }
 
+/** Number of grid points of a stepped range (the parser checks that step divides it). */
+export function gridSize(low: number, high: number, step: number): number {
+  return Math.floor((high - low) / step + 1e-9) + 1;
+}
+
 /**
- * The grid point of `low + k step` nearest to x, clipped to [low, high]. The result is
+ * The grid point `low + k step` (k = 0 .. gridSize - 1) nearest to x. The result is
  * rounded to 15 significant digits so that a grid of 0.05 yields 0.15, not
  * 0.15000000000000002, which would otherwise be stored and shown as such.
  */
 export function roundToGrid(x: number, low: number, high: number, step: number): number {
-  const k = Math.round((x - low) / step);
-  const v = Number((low + k * step).toPrecision(15));
-  return Math.min(high, Math.max(low, v));
-}
-
-/** Number of grid points of a stepped range (the parser checks that step divides it). */
-export function gridSize(low: number, high: number, step: number): number {
-  return Math.floor((high - low) / step + 1e-9) + 1;
+  const k = Math.min(gridSize(low, high, step) - 1, Math.max(0, Math.round((x - low) / step)));
+  return Number((low + k * step).toPrecision(15));
 }
 
 /**

@@ -72,3 +72,10 @@ export function activeParams(space: readonly ParamSpec[], params: Params): Param
 export function sameDistribution(a: Distribution, b: Distribution): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
+
+/** The distributions of the parameters present in `params`, keyed by name. */
+export function distributionsOf(space: readonly ParamSpec[], params: Params): Record<string, Distribution> {
+  const out: Record<string, Distribution> = {};
+  for (const spec of space) if (spec.name in params) out[spec.name] = spec.distribution;
+  return out;
+}

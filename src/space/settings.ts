@@ -1,7 +1,7 @@
 import type { Direction, Params, SearchSpace } from './types.js';
 
 export type ModelName = 'cnngru' | 'cnn2d' | 'cnn1d';
-export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
 
 export interface SplitSettings {
   readonly val: number;

@@ -137,6 +137,11 @@ export class SqliteStorage implements Storage {
    * then loads only the trials it has not seen finished, as Optuna's _CachedStorage does.
    */
   private readonly finished = new Map<number, FrozenTrial>();
+  /**
+   * Finished trials loaded inside the current write transaction: they join `finished` only
+   * once it commits, since a rolled-back finishTrial must not leave a finished copy behind.
+   */
+  private uncommitted: Map<number, FrozenTrial> | null = null;
   private readonly owner: Owner = { host: hostname(), pid: process.pid };
 
   /** Opens (creating if needed) the database at `path`, or an in-memory one for ':memory:'. */
@@ -168,6 +173,10 @@ export class SqliteStorage implements Storage {
 
   async createStudy(study: NewStudy): Promise<StudyRecord> {
     const createdAt = new Date();
+    const enqueued = (study.enqueue ?? []).map((e) => {
+      const trial: NewTrial = { state: 'WAITING', params: e.params, distributions: e.distributions };
+      return { trial, params: checkNewTrial(trial) };
+    });
     return this.write('createStudy', () => {
       if (this.stmt('SELECT 1 FROM studies WHERE study_name = ?').get(study.name) !== undefined) {
         throw new StudyExistsError(study.name);
@@ -176,7 +185,10 @@ export class SqliteStorage implements Storage {
         `INSERT INTO studies (study_name, direction, objective_metric, space_yaml, settings_json, created_at)
          VALUES (?, ?, ?, ?, ?, ?)`,
       ).run(study.name, study.direction, study.metric, study.yaml, encodeAttr(study.settings), dateToText(createdAt));
-      return this.studyById(Number(res.lastInsertRowid));
+      const studyId = Number(res.lastInsertRowid);
+      // A study is never seen without its warm-start trials: both are one transaction.
+      for (const e of enqueued) this.insertTrial(studyId, e.trial, e.params);
+      return this.studyById(studyId);
     });
   }
 
@@ -238,45 +250,29 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  async updateStudySettings(studyId: number, settings: unknown): Promise<void> {
+    this.write('updateStudySettings', () => {
+      const res = this.stmt('UPDATE studies SET settings_json = ? WHERE study_id = ?').run(encodeAttr(settings), studyId);
+      if (res.changes === 0) throw new StudyNotFoundError(studyId);
+    });
+  }
+
   // ---------------------------------------------------------------- trial writes
 
   async createTrial(studyId: number, trial: NewTrial): Promise<FrozenTrial> {
-    if (trial.state !== 'RUNNING' && trial.state !== 'WAITING') {
-      throw new TypeError(`a new trial is RUNNING or WAITING, not ${String(trial.state)}`);
-    }
-    // Convert before taking the lock: a bad value fails without touching the database.
-    const params = internalParams(trial.params ?? {}, trial.distributions ?? {});
-    const running = trial.state === 'RUNNING';
-    const owner = trial.owner ?? (running ? this.owner : null);
+    const params = checkNewTrial(trial);
     return this.write('createTrial', () => {
       this.studyById(studyId);
-      const now = dateToText(new Date());
-      // Inside the IMMEDIATE transaction no other writer can run, so max+1 is ours alone.
-      const { next } = this.stmt(
-        'SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = ?',
-      ).get(studyId) as { next: number };
-      const res = this.stmt(
-        `INSERT INTO trials (study_id, number, state, seed, datetime_start, heartbeat_at, host, pid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        studyId,
-        next,
-        trial.state,
-        trial.seed ?? null,
-        running ? now : null,
-        running ? now : null,
-        owner?.host ?? null,
-        owner?.pid ?? null,
-      );
-      const trialId = Number(res.lastInsertRowid);
-      this.insertParams(trialId, params);
-      for (const [k, v] of Object.entries(trial.userAttrs ?? {})) {
-        this.upsertAttr('trial_user_attributes', trialId, k, v);
-      }
-      for (const [k, v] of Object.entries(trial.systemAttrs ?? {})) {
-        this.upsertAttr('trial_system_attributes', trialId, k, v);
-      }
-      return this.loadOne(trialId);
+      return this.insertTrial(studyId, trial, params);
+    });
+  }
+
+  async createTrialWithin(studyId: number, trial: NewTrial, total: number): Promise<FrozenTrial | null> {
+    const params = checkNewTrial(trial);
+    return this.write('createTrialWithin', () => {
+      this.studyById(studyId);
+      const { n } = this.stmt('SELECT COUNT(*) AS n FROM trials WHERE study_id = ?').get(studyId) as { n: number };
+      return n >= total ? null : this.insertTrial(studyId, trial, params);
     });
   }
 
@@ -305,6 +301,18 @@ export class SqliteStorage implements Storage {
          WHERE trial_id = ? AND state = 'RUNNING' AND retries = ?`,
       ).run(dateToText(new Date()), owner.host, owner.pid, trialId, expect.retries);
       return res.changes === 0 ? null : this.loadOne(trialId);
+    });
+  }
+
+  async releaseTrial(trialId: number): Promise<void> {
+    this.write('releaseTrial', () => {
+      const { state, number } = this.trialState(trialId);
+      if (state === 'WAITING') return;
+      if (state !== 'RUNNING') throw new TrialStateError(trialId, number, state, 'release');
+      this.stmt(
+        `UPDATE trials SET state = 'WAITING', datetime_start = NULL, heartbeat_at = NULL, host = NULL, pid = NULL
+         WHERE trial_id = ?`,
+      ).run(trialId);
     });
   }
 
@@ -497,7 +505,17 @@ export class SqliteStorage implements Storage {
   private write<T>(what: string, fn: () => T): T {
     if (this.db.inTransaction) return fn();
     const tx = this.db.transaction(fn);
-    return withBusyRetry(this.retry, what, () => tx.immediate());
+    return withBusyRetry(this.retry, what, () => {
+      this.uncommitted = new Map();
+      try {
+        const result = tx.immediate();
+        // Committed: what the transaction saw finished is now finished for everyone.
+        for (const [id, t] of this.uncommitted) this.finished.set(id, t);
+        return result;
+      } finally {
+        this.uncommitted = null;
+      }
+    });
   }
 
   /** A read transaction: several queries, one snapshot of the database. */
@@ -562,6 +580,39 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  /** Inserts a trial with the next number, its params and attributes; inside a write transaction. */
+  private insertTrial(studyId: number, trial: NewTrial, params: readonly InternalParam[]): FrozenTrial {
+    const running = trial.state === 'RUNNING';
+    const owner = trial.owner ?? (running ? this.owner : null);
+    const now = dateToText(new Date());
+    // Inside the IMMEDIATE transaction no other writer can run, so max+1 is ours alone.
+    const { next } = this.stmt('SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = ?').get(
+      studyId,
+    ) as { next: number };
+    const res = this.stmt(
+      `INSERT INTO trials (study_id, number, state, seed, datetime_start, heartbeat_at, host, pid)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      studyId,
+      next,
+      trial.state,
+      trial.seed ?? null,
+      running ? now : null,
+      running ? now : null,
+      owner?.host ?? null,
+      owner?.pid ?? null,
+    );
+    const trialId = Number(res.lastInsertRowid);
+    this.insertParams(trialId, params);
+    for (const [k, v] of Object.entries(trial.userAttrs ?? {})) {
+      this.upsertAttr('trial_user_attributes', trialId, k, v);
+    }
+    for (const [k, v] of Object.entries(trial.systemAttrs ?? {})) {
+      this.upsertAttr('trial_system_attributes', trialId, k, v);
+    }
+    return this.loadOne(trialId);
+  }
+
   private loadOne(trialId: number): FrozenTrial {
     const t = this.trialsByIds([trialId])[0];
     if (t === undefined) throw new TrialNotFoundError(trialId);
@@ -582,7 +633,7 @@ export class SqliteStorage implements Storage {
       const scope: Scope = whole !== undefined && missing.length === ids.length ? whole : { kind: 'ids', ids: missing };
       for (const t of this.loadTrials(scope)) {
         loaded.set(t.id, t);
-        if (FINISHED.has(t.state)) this.finished.set(t.id, t);
+        if (FINISHED.has(t.state)) (this.uncommitted ?? this.finished).set(t.id, t);
       }
     }
     const out: FrozenTrial[] = [];
@@ -670,6 +721,15 @@ interface InternalParam {
   readonly name: string;
   readonly internal: number;
   readonly distribution: string;
+}
+
+/** Validates a new trial and converts its params before any lock is taken. */
+function checkNewTrial(trial: NewTrial): InternalParam[] {
+  if (trial.state !== 'RUNNING' && trial.state !== 'WAITING') {
+    throw new TypeError(`a new trial is RUNNING or WAITING, not ${String(trial.state)}`);
+  }
+  // A bad value fails here, without touching the database.
+  return internalParams(trial.params ?? {}, trial.distributions ?? {});
 }
 
 function internalParams(params: Params, distributions: Readonly<Record<string, Distribution>>): InternalParam[] {

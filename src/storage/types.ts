@@ -19,6 +19,8 @@ export interface NewStudy {
   readonly metric: string;
   readonly yaml: string | null;
   readonly settings: unknown;
+  /** Configurations to try first, created as WAITING trials in the same transaction as the study. */
+  readonly enqueue?: readonly { readonly params: Params; readonly distributions: Readonly<Record<string, Distribution>> }[];
 }
 
 export interface StudySummary {
@@ -102,8 +104,16 @@ export interface Storage {
   setStudyUserAttr(studyId: number, key: string, value: unknown): Promise<void>;
   setStudySystemAttr(studyId: number, key: string, value: unknown): Promise<void>;
   getStudyAttrs(studyId: number): Promise<StudyAttrs>;
+  /** Replaces a study's resolved settings (run / resume flags that override the stored ones). */
+  updateStudySettings(studyId: number, settings: unknown): Promise<void>;
 
   createTrial(studyId: number, trial: NewTrial): Promise<FrozenTrial>;
+  /**
+   * createTrial, but only while the study holds fewer than `total` trials (every state
+   * counted); null once it holds `total`. Count and insert are one transaction, so
+   * processes sharing a study never overshoot its target.
+   */
+  createTrialWithin(studyId: number, trial: NewTrial, total: number): Promise<FrozenTrial | null>;
   /**
    * Atomically moves the oldest WAITING trial to RUNNING under `owner` (and starts its
    * clock); null when none waits.
@@ -116,6 +126,13 @@ export interface Storage {
    * retries, so of two processes reclaiming the same trial only one wins.
    */
   reclaimTrial(trialId: number, owner: Owner, expect: { retries: number }): Promise<FrozenTrial | null>;
+  /**
+   * Hands a RUNNING trial back after an orderly interruption: WAITING again, without owner
+   * or start time, keeping its params, seed and intermediate values, so a later
+   * claimWaitingTrial (oldest first) resumes it. A no-op for a WAITING trial;
+   * TrialStateError for a finished one.
+   */
+  releaseTrial(trialId: number): Promise<void>;
   setTrialParams(trialId: number, params: Params, distributions: Readonly<Record<string, Distribution>>): Promise<void>;
   setTrialSeed(trialId: number, seed: number): Promise<void>;
   setTrialBackend(trialId: number, backend: string): Promise<void>;

@@ -6,6 +6,7 @@ import { StudyExistsError, StudyNotFoundError } from '../storage/errors.js';
 import { spaceFromObject, configurationsFromObject, type SpaceInput } from '../space/api.js';
 import { DEFAULT_PRUNERS, DEFAULT_SAMPLER, DEFAULT_SEED } from '../space/defaults.js';
 import { SpaceError } from '../space/errors.js';
+import { distributionsOf } from '../space/distributions.js';
 import { Study, type StudyConfig } from './study.js';
 
 export type SamplerOption = Pick<SamplerSettings, 'type'> & Partial<Omit<SamplerSettings, 'type'>>;
@@ -100,14 +101,13 @@ export async function createStudy(options: CreateStudyOptions): Promise<Study> {
       metric: options.metric ?? 'value',
       yaml: null,
       settings,
+      enqueue: enqueue.map((params) => ({ params, distributions: distributionsOf(space, params) })),
     });
   } catch (err) {
     if (err instanceof StudyExistsError && options.loadIfExists) return loadStudy({ storage, name: options.name });
     throw err;
   }
-  const study = new Study(storage, record, configFromRecord(record));
-  for (const params of enqueue) await study.enqueue(params);
-  return study;
+  return new Study(storage, record, configFromRecord(record));
 }
 
 /** Opens a stored study with the space and settings it was created with. */

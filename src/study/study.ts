@@ -5,7 +5,7 @@ import type { Sampler } from '../samplers/base.js';
 import type { Pruner } from '../pruners/base.js';
 import type { Owner, Storage, StudyRecord } from '../storage/types.js';
 import type { FrozenTrial, Metrics, TrialState } from './trial.js';
-import { contains } from '../space/distributions.js';
+import { contains, distributionsOf } from '../space/distributions.js';
 import { createSampler } from '../samplers/index.js';
 import { createPruner } from '../pruners/index.js';
 import { deriveSeed } from './seeds.js';
@@ -141,6 +141,17 @@ export class Study {
   }
 
   /**
+   * Like `ask`, but only while the study holds fewer than `total` trials (every state
+   * counted, across all processes sharing the storage); null once the target is reached.
+   * The count and the creation are one transaction, so concurrent runs never overshoot.
+   */
+  async askWithin(total: number): Promise<AskedTrial | null> {
+    let trial = await this.storage.claimWaitingTrial(this.id, this.owner);
+    if (trial === null) trial = await this.storage.createTrialWithin(this.id, { state: 'RUNNING', owner: this.owner }, total);
+    return trial === null ? null : this.prepare(trial);
+  }
+
+  /**
    * Completes the parameters and seed of a RUNNING trial (sampling whatever an enqueued
    * or interrupted trial lacks) and wraps it for the objective.
    */
@@ -157,9 +168,7 @@ export class Study {
         fixed: trial.params,
       });
       params = { ...sampled, ...trial.params };
-      const distributions: Record<string, Distribution> = {};
-      for (const spec of this.config.space) if (spec.name in params) distributions[spec.name] = spec.distribution;
-      await this.storage.setTrialParams(trial.id, params, distributions);
+      await this.storage.setTrialParams(trial.id, params, distributionsOf(this.config.space, params));
       this.#updateBest(history);
     }
     let seed = trial.seed;

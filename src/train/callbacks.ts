@@ -83,15 +83,16 @@ export class ReduceLROnPlateau {
   /** Returns the learning rate for the next epoch. */
   onEpochEnd(logs: Metrics, lr: number): number {
     const current = monitoredValue(logs, this.monitor, 'ReduceLROnPlateau');
-    const inCooldown = this.cooldownCounter > 0;
-    if (inCooldown) {
+    if (this.cooldownCounter > 0) {
       this.cooldownCounter -= 1;
       this.wait = 0;
     }
     if (this.improved(current)) {
       this.best = current;
       this.wait = 0;
-    } else if (!inCooldown) {
+    } else if (this.cooldownCounter === 0) {
+      // Keras tests `in_cooldown()` again *after* the decrement above, so the last cooldown
+      // epoch already counts towards patience.
       this.wait += 1;
       if (this.wait >= this.patience) {
         // Keras compares against float32(min_lr): an lr already at the floor is left alone.

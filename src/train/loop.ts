@@ -74,6 +74,12 @@ export interface TrainTrialOptions {
   readonly resume?: boolean;
   /** When aborted, the trial stops after the current epoch (checkpoint written) as INTERRUPTED. */
   readonly signal?: AbortSignal;
+  /**
+   * With `signal`: stop at the next step instead of the end of the epoch. The partial epoch
+   * is discarded (its checkpoint is never written) and a resume redoes it from the previous
+   * checkpoint, so results stay identical; use it when an epoch is too long to wait for.
+   */
+  readonly stopWithinEpoch?: boolean;
   /** Batch size of validation and test passes (inference only; default 256). */
   readonly evalBatchSize?: number;
 }
@@ -153,6 +159,9 @@ function fingerprint(opts: TrainTrialOptions): string {
     params: sortedJson(opts.params),
     defaults: sortedJson(opts.defaults),
     data: [info.length, info.channels, info.numClasses, info.multilabel],
+    // The callbacks change the trajectory; a different `epochs` does not (it only moves the end).
+    earlyStopping: opts.earlyStopping ?? null,
+    lrSchedule: opts.lrSchedule ?? null,
   });
 }
 
@@ -184,11 +193,7 @@ class TrialRun {
     const lrs = opts.lrSchedule ?? null;
     if (lrs !== null) checkMonitor(lrs.monitor, 'lr_schedule');
 
-    this.built = buildModel(opts.model, opts.params, this.info, opts.seed, opts.defaults);
-    this.trainable = this.built.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    this.optimizer = createOptimizer(this.hyper.optimizer);
-    // Slots exist from the start so that their order (and the checkpoint layout) is fixed.
-    this.optimizer.slotsFor(this.trainable);
+    // Callbacks first: they only validate, and nothing holds tensors yet if they throw.
     this.earlyStopping =
       es === null
         ? null
@@ -202,6 +207,16 @@ class TrialRun {
             patience: lrs.patience,
             minLr: lrs.min_lr,
           });
+    this.built = buildModel(opts.model, opts.params, this.info, opts.seed, opts.defaults);
+    this.trainable = this.built.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    try {
+      this.optimizer = createOptimizer(this.hyper.optimizer);
+    } catch (err) {
+      this.built.model.dispose();
+      throw err;
+    }
+    // Slots exist from the start so that their order (and the checkpoint layout) is fixed.
+    this.optimizer.slotsFor(this.trainable);
   }
 
   dispose(): void {
@@ -415,6 +430,7 @@ export async function trainTrial(opts: TrainTrialOptions): Promise<TrialResult> 
       let seen = 0;
       let step = 0;
       for await (const batch of opts.data.trainBatches(epoch, run.hyper.batchSize)) {
+        if (opts.stopWithinEpoch === true && isAborted(opts.signal)) return await finish('INTERRUPTED');
         step++;
         const loss = await run.trainStep(batch);
         if (!Number.isFinite(loss)) return await finish('FAIL', `loss became ${loss} at epoch ${epoch} step ${step}`);

@@ -80,3 +80,20 @@ export function writeKaggleCsv(path: string, signals: Float32Array, labels: Arra
   }
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
+
+/** Brute force: squared distances computed directly, sorted by (distance, index). */
+export function bruteKnn(x: Float32Array, n: number, d: number, k: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const ds: Array<[number, number]> = [];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += (x[i * d + t]! - x[j * d + t]!) ** 2;
+      ds.push([s, j]);
+    }
+    ds.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    out.push(ds.slice(0, k).map((e) => e[1]));
+  }
+  return out;
+}

@@ -36,6 +36,24 @@ describe('two processes on one file', () => {
     assert.ok((got[1] ?? []).some((n) => n > lo0 && n < hi0), 'the two workers interleaved');
   });
 
+  it('never overshoots a total shared by two processes', async () => {
+    const path = tempDb();
+    const storage = openStorage(path);
+    const study = await newStudy(storage, 'capped');
+    const TOTAL = 150;
+    const workers = [0, 1].map(() => new Child('ask-tell-worker', [path, 'capped', String(ROUNDS), String(TOTAL)]));
+    await Promise.all(workers.map((w) => w.waitFor((out) => out.includes('ready\n'), 'ready')));
+    for (const w of workers) w.proc.stdin.end('go\n');
+    const results = await Promise.all(workers.map((w) => w.exit()));
+    for (const r of results) {
+      assert.equal(r.stderr, '');
+      assert.equal(r.code, 0);
+    }
+    const counts = results.map((r) => (JSON.parse(r.stdout.split('\n').filter(Boolean).at(-1) ?? '[]') as number[]).length);
+    assert.equal((counts[0] ?? 0) + (counts[1] ?? 0), TOTAL);
+    assert.deepEqual((await storage.getTrials(study.id)).map((t) => t.number), Array.from({ length: TOTAL }, (_, i) => i));
+  });
+
   it('retries a write while another process holds the lock, and gives up after its budget', async () => {
     const path = tempDb();
     // busy_timeout 0: SQLite reports SQLITE_BUSY at once, so only the retry loop can wait.

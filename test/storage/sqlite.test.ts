@@ -87,6 +87,14 @@ describe('studies', () => {
     );
   });
 
+  it('updates the stored settings', async () => {
+    const storage = openStorage(':memory:');
+    const study = await newStudy(storage);
+    await storage.updateStudySettings(study.id, { model: 'cnngru', budget: { trials: 40 } });
+    assert.deepEqual((await storage.getStudy(study.name))?.settings, { model: 'cnngru', budget: { trials: 40 } });
+    await assert.rejects(storage.updateStudySettings(777, {}), StudyNotFoundError);
+  });
+
   it('keeps study attributes', async () => {
     const storage = openStorage(':memory:');
     const study = await newStudy(storage);
@@ -295,6 +303,25 @@ describe('finishing', () => {
     await assert.rejects(storage.finishTrial(424242, { state: 'FAIL' }), TrialNotFoundError);
   });
 
+  it('caches a finished trial only once its transaction commits', async () => {
+    const storage = openStorage(':memory:');
+    const study = await newStudy(storage);
+    const t = await storage.createTrial(study.id, { state: 'RUNNING' });
+    // A failure after finishTrial has loaded the finished trial, as a failing COMMIT would
+    // be (which SQLite gives no portable way to provoke): the transaction rolls back.
+    const inner = storage as unknown as { loadOne(id: number): FrozenTrial };
+    const loadOne = inner.loadOne.bind(storage);
+    inner.loadOne = (id: number) => {
+      loadOne(id);
+      throw new Error('simulated failure at commit');
+    };
+    await assert.rejects(storage.finishTrial(t.id, { state: 'COMPLETE', value: 1 }), /simulated/);
+    delete (inner as { loadOne?: unknown }).loadOne; // back to the prototype's method
+    assert.equal((await storage.getTrialById(t.id))?.state, 'RUNNING', 'rolled back, and not cached as finished');
+    assert.equal((await storage.getTrials(study.id))[0]?.state, 'RUNNING');
+    assert.equal((await storage.finishTrial(t.id, { state: 'COMPLETE', value: 2 })).value, 2);
+  });
+
   it('makes a finished trial immutable, but tolerates a late heartbeat', async () => {
     const storage = openStorage(':memory:');
     const study = await newStudy(storage);
@@ -353,6 +380,41 @@ describe('claim and reclaim', () => {
     assert.equal(second?.pid, 7);
     assert.ok(first?.startedAt instanceof Date && first.heartbeatAt instanceof Date);
     assert.equal(await b.claimWaitingTrial(study.id, OWNER), null);
+  });
+
+  it('creates trials only up to a total, WAITING ones included', async () => {
+    const storage = openStorage(':memory:');
+    const study = await newStudy(storage);
+    await storage.createTrial(study.id, { state: 'WAITING' });
+    const a = await storage.createTrialWithin(study.id, { state: 'RUNNING', owner: OWNER }, 3);
+    const b = await storage.createTrialWithin(study.id, { state: 'RUNNING', owner: OWNER }, 3);
+    assert.deepEqual([a?.number, b?.number, a?.host], [1, 2, OWNER.host]);
+    assert.equal(await storage.createTrialWithin(study.id, { state: 'RUNNING' }, 3), null);
+    assert.equal(await storage.createTrialWithin(study.id, { state: 'RUNNING' }, 0), null);
+    assert.equal(await storage.countTrials(study.id), 3);
+    await assert.rejects(storage.createTrialWithin(404, { state: 'RUNNING' }, 9), StudyNotFoundError);
+  });
+
+  it('releases an interrupted trial back to WAITING, to be claimed again with its history', async () => {
+    const storage = openStorage(':memory:');
+    const study = await newStudy(storage);
+    const t = await storage.createTrial(study.id, { state: 'RUNNING', owner: OWNER, seed: 5, params: paramsFor(2), distributions: DISTRIBUTIONS });
+    await storage.reportIntermediate(t.id, 0, 0.5, { acc: 0.1 });
+    await storage.releaseTrial(t.id);
+    const waiting = await storage.getTrialById(t.id);
+    assert.deepEqual(
+      [waiting?.state, waiting?.host, waiting?.pid, waiting?.startedAt, waiting?.heartbeatAt],
+      ['WAITING', null, null, null, null],
+    );
+    await storage.releaseTrial(t.id); // already WAITING: nothing to do
+    const again = await storage.claimWaitingTrial(study.id, { host: 'node-c', pid: 1 });
+    assert.equal(again?.id, t.id);
+    assert.equal(again?.state, 'RUNNING');
+    assert.equal(again?.host, 'node-c');
+    assert.deepEqual([again?.params, again?.seed, again?.intermediate.length], [paramsFor(2), 5, 1]);
+    await storage.finishTrial(t.id, { state: 'FAIL' });
+    await assert.rejects(storage.releaseTrial(t.id), TrialStateError);
+    await assert.rejects(storage.releaseTrial(31337), TrialNotFoundError);
   });
 
   it('reclaims only with the expected retry count, once', async () => {

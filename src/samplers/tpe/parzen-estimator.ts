@@ -86,63 +86,88 @@ interface Kernels {
  * 1 + w/(n+1) on its observed choice and w/(n+1) on every choice, the prior row w/(n+1)
  * everywhere (w = prior weight), each row normalised. With no observation there is one
  * uniform row.
+ *
+ * Every observation row holds only two values (on and off its choice), so rows are kept
+ * as the observed choice index rather than as n arrays of C probabilities.
  */
 export class CategoricalKernels implements Kernels {
-  /** rows[k][c]: probability of choice c under component k. */
-  readonly rows: readonly Float64Array[];
-  readonly #logRows: readonly Float64Array[];
-  readonly #cumRows: readonly Float64Array[];
+  readonly nChoices: number;
+  /** The observed choice of each observation kernel (the prior kernel comes after them). */
+  readonly #observed: Int32Array;
+  /** Probability of an observation row on its own choice, and on any other choice. */
+  readonly #pOn: number;
+  readonly #pOff: number;
+  /** Probability of each choice under the prior row: 1/C, or 0 when the prior weight is 0. */
+  readonly #pPrior: number;
 
   constructor(observed: readonly number[], nChoices: number, priorWeight: number) {
-    const rows: Float64Array[] = [];
+    this.nChoices = nChoices;
+    this.#observed = Int32Array.from(observed);
     if (observed.length === 0) {
-      rows.push(new Float64Array(nChoices).fill(1 / nChoices));
-    } else {
-      const base = priorWeight / (observed.length + 1);
-      for (let k = 0; k <= observed.length; k++) {
-        const row = new Float64Array(nChoices).fill(base);
-        if (k < observed.length) row[observed[k]!]! += 1;
-        let sum = 0;
-        for (const v of row) sum += v;
-        // A prior weight of 0 leaves the prior row all zero: keep it (its mixture weight is 0 too).
-        if (sum > 0) for (let c = 0; c < nChoices; c++) row[c]! /= sum;
-        rows.push(row);
-      }
+      this.#pOn = this.#pOff = this.#pPrior = 1 / nChoices;
+      return;
     }
-    this.rows = rows;
-    this.#logRows = rows.map((r) => r.map(Math.log));
-    this.#cumRows = rows.map((r) => {
-      const cum = new Float64Array(r.length);
-      let s = 0;
-      for (let c = 0; c < r.length; c++) cum[c] = s += r[c]!;
-      cum[r.length - 1] = 1; // absorb rounding so a uniform draw always lands
-      return cum;
-    });
+    const base = priorWeight / (observed.length + 1);
+    const sum = 1 + nChoices * base;
+    this.#pOn = (1 + base) / sum;
+    this.#pOff = base / sum;
+    // A prior weight of 0 leaves the prior row all zero (its mixture weight is 0 too), as in Optuna.
+    this.#pPrior = priorWeight > 0 ? 1 / nChoices : 0;
+  }
+
+  /** Number of rows (mixture components). */
+  get size(): number {
+    return Math.max(1, this.#observed.length + 1);
+  }
+
+  /** P(choice c | component k). */
+  probability(k: number, c: number): number {
+    if (k >= this.#observed.length) return this.#pPrior;
+    return c === this.#observed[k] ? this.#pOn : this.#pOff;
+  }
+
+  /** rows[k][c] = P(choice c | component k), materialised (for inspection and tests). */
+  get rows(): Float64Array[] {
+    return Array.from({ length: this.size }, (_, k) => Float64Array.from({ length: this.nChoices }, (_, c) => this.probability(k, c)));
   }
 
   sample(k: number, rng: Uniform): number {
-    const cum = this.#cumRows[k]!;
     const u = rng();
-    let c = 0;
-    while (c < cum.length - 1 && cum[c]! <= u) c++;
-    return c;
+    let cum = 0;
+    for (let c = 0; c < this.nChoices - 1; c++) {
+      cum += this.probability(k, c);
+      if (u < cum) return c;
+    }
+    return this.nChoices - 1; // rounding of the cumulative sum lands here
   }
 
   accumulateLogPdf(xs: readonly number[], acc: Float64Array): void {
-    const nK = this.#logRows.length;
+    const nK = this.size;
+    const nObs = this.#observed.length;
+    const logOn = Math.log(this.#pOn);
+    const logOff = Math.log(this.#pOff);
+    const logPrior = Math.log(this.#pPrior);
     for (let i = 0; i < xs.length; i++) {
       const c = xs[i]!;
-      for (let k = 0; k < nK; k++) acc[i * nK + k]! += this.#logRows[k]![c]!;
+      const row = i * nK;
+      for (let k = 0; k < nObs; k++) acc[row + k]! += c === this.#observed[k] ? logOn : logOff;
+      if (nK > nObs) acc[row + nObs]! += nObs === 0 ? Math.log(1 / this.nChoices) : logPrior;
     }
   }
 
   /** The mixture is itself a categorical distribution: sum_k w_k rows[k], once per choice. */
   mixtureLogPdf(xs: readonly number[], weights: Float64Array): Float64Array {
-    const nChoices = this.rows[0]!.length;
-    const probs = new Float64Array(nChoices);
-    for (let k = 0; k < this.rows.length; k++) {
-      const row = this.rows[k]!;
-      for (let c = 0; c < nChoices; c++) probs[c]! += weights[k]! * row[c]!;
+    const probs = new Float64Array(this.nChoices);
+    const nObs = this.#observed.length;
+    if (nObs === 0) {
+      probs.fill(1 / this.nChoices);
+    } else {
+      let wObs = 0;
+      for (let k = 0; k < nObs; k++) {
+        wObs += weights[k]!;
+        probs[this.#observed[k]!]! += weights[k]! * (this.#pOn - this.#pOff);
+      }
+      for (let c = 0; c < this.nChoices; c++) probs[c]! += wObs * this.#pOff + weights[nObs]! * this.#pPrior;
     }
     return Float64Array.from(xs, (c) => Math.log(probs[c]!));
   }
@@ -193,7 +218,14 @@ export class NumericalKernels implements Kernels {
     this.sigmas = sigmas;
     this.low = low;
     this.high = high;
-    const logZ = (mu: number, sigma: number) => logGaussMass((low - mu) / sigma, (high - mu) / sigma);
+    // A kernel with both range ends beyond 8.5 sigma loses under 2e-17 of its mass: log Z
+    // is 0 to below the rounding of the O(1) log densities it is added to, so skip the
+    // two erfc calls (most kernels of a large bad group are narrow and far from the ends).
+    const logZ = (mu: number, sigma: number) => {
+      const a = (low - mu) / sigma;
+      const b = (high - mu) / sigma;
+      return a < -8.5 && b > 8.5 ? 0 : logGaussMass(a, b);
+    };
     if (this.#step === null) {
       this.#logNorm = new Float64Array(mus.length);
       for (let k = 0; k < mus.length; k++) this.#logNorm[k] = logZ(mus[k]!, sigmas[k]!) + Math.log(sigmas[k]!);
@@ -259,6 +291,39 @@ export class NumericalKernels implements Kernels {
     return row;
   }
 
+  /**
+   * log sum_j W_j mass_j(bin of x) / Z_j over the distinct kernels, skipping the kernels
+   * that cannot matter: a kernel's mass on [a, b] is at most (b - a) phi(t*), t* the point
+   * of [a, b] nearest 0, and a kernel whose bound is e^50 below a mass already computed
+   * changes the sum by less than 1e-21 relative, so its two log-cdf calls are saved. In a
+   * large history most kernels are far from any given candidate.
+   */
+  #binMixtureLogPdf(x: number, logW: Float64Array): number {
+    const u = this.#unique!;
+    const half = this.#step! / 2;
+    const left = this.#dist.log ? Math.log(x - half) : x - half;
+    const right = this.#dist.log ? Math.log(x + half) : x + half;
+    const n = u.mus.length;
+    const bound = new Float64Array(n);
+    let best = 0;
+    for (let j = 0; j < n; j++) {
+      const sigma = u.sigmas[j]!;
+      const a = (left - u.mus[j]!) / sigma;
+      const b = (right - u.mus[j]!) / sigma;
+      const nearest = a > 0 ? a : b < 0 ? b : 0;
+      bound[j] = Math.log(b - a) + normLogPdf(nearest) - u.logZ[j]! + logW[j]!;
+      if (bound[j]! > bound[best]!) best = j;
+    }
+    const exact = (j: number) => {
+      const sigma = u.sigmas[j]!;
+      return logGaussMass((left - u.mus[j]!) / sigma, (right - u.mus[j]!) / sigma) - u.logZ[j]! + logW[j]!;
+    };
+    const floor = exact(best) - 50;
+    const terms: number[] = [];
+    for (let j = 0; j < n; j++) if (j === best || bound[j]! >= floor) terms.push(j === best ? floor + 50 : exact(j));
+    return logSumExp(Float64Array.from(terms));
+  }
+
   accumulateLogPdf(xs: readonly number[], acc: Float64Array): void {
     const nK = this.mus.length;
     if (this.#logNorm !== null) {
@@ -298,7 +363,8 @@ export class NumericalKernels implements Kernels {
         let sum = 0;
         for (let k = 0; k < nK; k++) {
           const z = (x - this.mus[k]!) / this.sigmas[k]!;
-          sum += coef[k]! * Math.exp(-0.5 * z * z);
+          // Beyond |z| = 38.6, exp(-z^2/2) underflows to 0 anyway: skip the call.
+          if (z * z < 1490) sum += coef[k]! * Math.exp(-0.5 * z * z);
         }
         if (sum > SAFE_SUM) {
           out[i] = Math.log(sum);
@@ -319,11 +385,7 @@ export class NumericalKernels implements Kernels {
     const cache = new Map<number, number>();
     for (let i = 0; i < xs.length; i++) {
       let v = cache.get(xs[i]!);
-      if (v === undefined) {
-        const row = this.#binLogMasses(xs[i]!);
-        for (let j = 0; j < row.length; j++) row[j]! += logW[j]!;
-        cache.set(xs[i]!, (v = logSumExp(row)));
-      }
+      if (v === undefined) cache.set(xs[i]!, (v = this.#binMixtureLogPdf(xs[i]!, logW)));
       out[i] = v;
     }
     return out;

@@ -56,16 +56,18 @@ function prunedScore(trial: FrozenTrial, direction: Direction): [number, number]
  * The good/bad split of TPE (Optuna's `_split_trials`). Among `trials` (COMPLETE, PRUNED
  * and, with the constant liar, RUNNING), the `nBelow` best go below: COMPLETE trials
  * ranked by value first, then PRUNED trials ranked by (furthest step, last value) if the
- * complete ones do not fill the group. RUNNING trials always go above. Both groups come
- * back in trial-number order, which is the order the weights function expects.
+ * complete ones do not fill the group. RUNNING trials always go above; FAIL trials, and
+ * COMPLETE ones without a value, are left out. Both groups come back in trial-number
+ * order, which is the order the weights function expects.
  */
 export function splitTrials(trials: readonly FrozenTrial[], direction: Direction, nBelow: number): TrialSplit {
   const complete: FrozenTrial[] = [];
   const pruned: FrozenTrial[] = [];
   const running: FrozenTrial[] = [];
   for (const t of trials) {
-    if (t.state === 'COMPLETE') complete.push(t);
-    else if (t.state === 'PRUNED') pruned.push(t);
+    if (t.state === 'COMPLETE') {
+      if (isFinishedObservation(t)) complete.push(t);
+    } else if (t.state === 'PRUNED') pruned.push(t);
     else if (t.state === 'RUNNING') running.push(t);
   }
   const sign = direction === 'minimize' ? 1 : -1;
@@ -77,14 +79,13 @@ export function splitTrials(trials: readonly FrozenTrial[], direction: Direction
     const [sb, vb] = scores.get(b)!;
     return sa !== sb ? sa - sb : va === vb ? 0 : va < vb ? -1 : 1;
   });
-  let n = Math.max(0, Math.min(nBelow, complete.length));
-  const below = complete.slice(0, n);
-  const above = complete.slice(n);
-  n = Math.max(0, Math.min(nBelow - n, pruned.length));
-  below.push(...pruned.slice(0, n));
-  above.push(...pruned.slice(n), ...running);
-  const byNumber = (a: FrozenTrial, b: FrozenTrial): number => a.number - b.number;
-  return { below: below.sort(byNumber), above: above.sort(byNumber) };
+  const nComplete = Math.max(0, Math.min(nBelow, complete.length));
+  const nPruned = Math.max(0, Math.min(nBelow - nComplete, pruned.length));
+  const below = new Set([...complete.slice(0, nComplete), ...pruned.slice(0, nPruned)]);
+  const above = new Set([...complete.slice(nComplete), ...pruned.slice(nPruned), ...running]);
+  // Back in trial order: keep the input's order when it is by number (it usually is).
+  const ordered = trials.every((t, i) => i === 0 || trials[i - 1]!.number < t.number) ? trials : [...trials].sort((a, b) => a.number - b.number);
+  return { below: ordered.filter((t) => below.has(t)), above: ordered.filter((t) => above.has(t)) };
 }
 
 /** Whether a trial counts as an observation (Optuna counts COMPLETE and PRUNED; FAIL never). */
@@ -126,36 +127,55 @@ class ObservationTable {
 
   #column(p: EstimatorParam): Float64Array {
     let col = this.#columns.get(p.name);
-    if (col === undefined) {
-      col = new Float64Array(this.#trials.length).fill(NaN);
-      for (let i = 0; i < this.#trials.length; i++) {
-        const t = this.#trials[i]!;
-        const d = t.distributions[p.name];
-        const v = t.params[p.name];
-        if (d !== undefined && v !== undefined && equalDistribution(d, p.distribution)) col[i] = toInternal(p.distribution, v);
-      }
-      this.#columns.set(p.name, col);
+    if (col !== undefined) return col;
+    col = new Float64Array(this.#trials.length).fill(NaN);
+    const target = p.distribution;
+    const choiceIndex = target.type === 'categorical' ? new Map<ParamValue, number>(target.choices.map((c, i) => [c, i])) : null;
+    for (let i = 0; i < this.#trials.length; i++) {
+      const t = this.#trials[i]!;
+      const v = t.params[p.name];
+      if (v === undefined) continue;
+      const d = t.distributions[p.name];
+      if (d === undefined || !equalDistribution(d, target)) continue;
+      // Same as toInternal, without its per-value search of the choices.
+      if (choiceIndex !== null) col[i] = choiceIndex.get(v) ?? NaN;
+      else if (typeof v === 'number') col[i] = v;
     }
+    this.#columns.set(p.name, col);
     return col;
   }
 
-  /** The values of `params` in those of `trials` that hold all of them, in the given order. */
-  observations(trials: readonly FrozenTrial[], params: readonly EstimatorParam[]): Record<string, number[]> {
+  /** Row numbers of some of the table's trials. */
+  rows(trials: readonly FrozenTrial[]): Int32Array {
+    return Int32Array.from(trials, (t) => this.#row.get(t)!);
+  }
+
+  /** The values of `params` in those of the rows that hold all of them, in the given order. */
+  observations(rows: Int32Array, params: readonly EstimatorParam[]): Record<string, number[]> {
     const cols = params.map((p) => this.#column(p));
-    const out: Record<string, number[]> = {};
-    for (const p of params) out[p.name] = [];
-    for (const t of trials) {
-      const i = this.#row.get(t)!;
-      if (cols.some((c) => Number.isNaN(c[i]!))) continue;
-      params.forEach((p, j) => out[p.name]!.push(cols[j]![i]!));
+    const values: number[][] = params.map(() => []);
+    if (cols.length === 1) {
+      const col = cols[0]!;
+      const out = values[0]!;
+      for (const i of rows) if (!Number.isNaN(col[i]!)) out.push(col[i]!);
+    } else {
+      for (const i of rows) {
+        let complete = true;
+        for (let j = 0; j < cols.length && complete; j++) complete = !Number.isNaN(cols[j]![i]!);
+        if (!complete) continue;
+        for (let j = 0; j < cols.length; j++) values[j]!.push(cols[j]![i]!);
+      }
     }
+    const out: Record<string, number[]> = {};
+    params.forEach((p, j) => (out[p.name] = values[j]!));
     return out;
   }
 
-  /** Whether every trial holds `p` (with the same distribution). */
-  holdsEverywhere(p: EstimatorParam, trials: readonly FrozenTrial[]): boolean {
+  /** Whether the first `n` rows all hold `p` (with the same distribution). */
+  heldByFirst(p: EstimatorParam, n: number): boolean {
     const col = this.#column(p);
-    return trials.every((t) => !Number.isNaN(col[this.#row.get(t)!]!));
+    for (let i = 0; i < n; i++) if (Number.isNaN(col[i]!)) return false;
+    return true;
   }
 }
 
@@ -228,18 +248,20 @@ export class TPESampler implements Sampler {
     const finished = history.filter(isFinishedObservation);
     if (finished.length < this.nStartupTrials) return this.#random.sample(ctx);
 
+    // Finished trials first: the table's first rows are then exactly the finished ones.
     const considered = this.constantLiar ? [...finished, ...history.filter((t) => t.state === 'RUNNING')] : finished;
     const nBelow = this.gamma(finished.length);
     if (!Number.isInteger(nBelow) || nBelow < 0) throw new RangeError(`gamma(${finished.length}) must be a non-negative integer, got ${nBelow}`);
-    const split = splitTrials(considered, ctx.direction, nBelow);
     const table = new ObservationTable(considered);
+    const split = splitTrials(considered, ctx.direction, nBelow);
+    const groups = { below: table.rows(split.below), above: table.rows(split.above) };
     const rng = randomStream(this.seed, 'tpe', ctx.trialNumber);
     const fixed = ctx.fixed ?? {};
 
     let joint: Params = {};
     if (this.multivariate) {
-      const space = intersectionSpace(ctx.space, finished, fixed, table);
-      if (space.length > 0) joint = this.#decide(space, split, table, rng, this.#multivariate, fixed);
+      const space = intersectionSpace(ctx.space, finished.length, fixed, table);
+      if (space.length > 0) joint = this.#decide(space, groups, table, rng, this.#multivariate, fixed);
     }
 
     const out: Params = {};
@@ -248,7 +270,7 @@ export class TPESampler implements Sampler {
       const given = fixed[spec.name] ?? joint[spec.name];
       if (given !== undefined) out[spec.name] = given;
       else if (isSingle(spec.distribution)) out[spec.name] = singleValue(spec.distribution);
-      else out[spec.name] = this.#decide([spec], split, table, rng, this.#univariate, {})[spec.name]!;
+      else out[spec.name] = this.#decide([spec], groups, table, rng, this.#univariate, {})[spec.name]!;
     }
     return out;
   }
@@ -260,14 +282,14 @@ export class TPESampler implements Sampler {
    */
   #decide(
     space: readonly EstimatorParam[],
-    split: TrialSplit,
+    groups: { readonly below: Int32Array; readonly above: Int32Array },
     table: ObservationTable,
     rng: Uniform,
     parameters: ParzenEstimatorParameters,
     fixed: Params,
   ): Params {
-    const l = new ParzenEstimator(table.observations(split.below, space), space, parameters);
-    const g = new ParzenEstimator(table.observations(split.above, space), space, parameters);
+    const l = new ParzenEstimator(table.observations(groups.below, space), space, parameters);
+    const g = new ParzenEstimator(table.observations(groups.above, space), space, parameters);
     const candidates: Points = l.sample(rng, this.nEiCandidates);
     for (const p of space) {
       const v = fixed[p.name];
@@ -292,16 +314,16 @@ export class TPESampler implements Sampler {
 
 /**
  * Optuna's `IntersectionSearchSpace` (pruned trials included): the parameters of the
- * current space that every finished trial holds with the current distribution, minus
- * single-valued ones and fixed values the distribution does not contain. Joint kernels
- * need every observation to have every coordinate.
+ * current space that every finished trial (the table's first `nFinished` rows) holds with
+ * the current distribution, minus single-valued ones and fixed values the distribution
+ * does not contain. Joint kernels need every observation to have every coordinate.
  */
-function intersectionSpace(space: readonly ParamSpec[], finished: readonly FrozenTrial[], fixed: Params, table: ObservationTable): EstimatorParam[] {
+function intersectionSpace(space: readonly ParamSpec[], nFinished: number, fixed: Params, table: ObservationTable): EstimatorParam[] {
   return space
     .filter((spec) => !isSingle(spec.distribution))
     .filter((spec) => fixed[spec.name] === undefined || contains(spec.distribution, fixed[spec.name]!))
     .map((spec) => ({ name: spec.name, distribution: spec.distribution }))
-    .filter((p) => table.holdsEverywhere(p, finished));
+    .filter((p) => table.heldByFirst(p, nFinished));
 }
 
 function singleValue(dist: Distribution): ParamValue {

@@ -1,0 +1,17 @@
+// N-API entry point: each kernel family registers its functions on `exports`.
+#include <node_api.h>
+
+namespace hp {
+void InitGemm(napi_env env, napi_value exports);
+void InitConv(napi_env env, napi_value exports);
+void InitGru(napi_env env, napi_value exports);
+}  // namespace hp
+
+static napi_value Init(napi_env env, napi_value exports) {
+  hp::InitGemm(env, exports);
+  hp::InitConv(env, exports);
+  hp::InitGru(env, exports);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,100 @@
+import type { CommandModule } from 'yargs';
+import type { BackendName, StudySettings } from '../space/settings.js';
+import type { Metrics } from '../study/trial.js';
+import { InputError } from '../errors.js';
+import { taskOf } from '../study/drive.js';
+import { cacheDir, studyDir } from '../study/paths.js';
+import { openExistingDb, pickStudy, withStorage, type GlobalArgs } from './common.js';
+
+interface Args extends GlobalArgs {
+  readonly study: string;
+  readonly number: number;
+  readonly json: boolean;
+}
+
+/** Paths where two metric objects differ, compared bit for bit (Object.is on every number). */
+export function metricDifferences(stored: Metrics, rerun: Metrics, prefix: string): string[] {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string): void => {
+    if (typeof a === 'number' && typeof b === 'number') {
+      if (!Object.is(a, b)) out.push(`${path}: stored ${a}, rerun ${b}`);
+    } else if (Array.isArray(a) && Array.isArray(b)) {
+      if (a.length !== b.length) out.push(`${path}: length ${a.length} vs ${b.length}`);
+      else a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
+    } else if (a !== b) {
+      out.push(`${path}: stored ${JSON.stringify(a)}, rerun ${JSON.stringify(b)}`);
+    }
+  };
+  for (const key of new Set([...Object.keys(stored), ...Object.keys(rerun)])) {
+    if (key === 'lr' && !(key in stored)) continue;
+    walk(stored[key], rerun[key], `${prefix}.${key}`);
+  }
+  return out;
+}
+
+export const rerunCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'rerun <study> <number>',
+  describe: 'Retrain one trial from its stored params and seed and say whether the metrics match bit for bit',
+  builder: (y) =>
+    y
+      .positional('study', { type: 'string', demandOption: true })
+      .positional('number', { type: 'number', demandOption: true })
+      .option('json', { type: 'boolean', default: false })
+      .example('$0 rerun cnngru 4', 'retrain trial 4 of study cnngru and compare'),
+  handler: async (argv) => {
+    await withStorage(openExistingDb(argv.db), async (storage) => {
+      const record = await pickStudy(storage, argv.study, argv.db);
+      const settings = record.settings as StudySettings;
+      if (!settings || !('model' in settings)) throw new InputError(`study "${record.name}" was created through the library API: it has no model to retrain`);
+      const trial = await storage.getTrial(record.id, argv.number);
+      if (!trial) throw new InputError(`${argv.db}: study "${record.name}" has no trial ${argv.number}`);
+      if (trial.state !== 'COMPLETE' && trial.state !== 'PRUNED') {
+        throw new InputError(`trial ${trial.number} is ${trial.state}: only COMPLETE and PRUNED trials have metrics to compare`);
+      }
+      if (trial.seed === null) throw new InputError(`trial ${trial.number} has no stored seed`);
+      const { initBackend } = await import('../backend/index.js');
+      const { prepareStudyData } = await import('../data/prepare.js');
+      const { runTrialTask, trainingDataOptions } = await import('../worker/task.js');
+      const backend = await initBackend((trial.backend as BackendName | null) ?? settings.backend);
+      const ctx = { settings, checkpointRoot: studyDir(argv.db, record.name) };
+      const task = taskOf(ctx, { id: trial.id, number: trial.number, params: trial.params, seed: trial.seed });
+      const prepared = await prepareStudyData(settings.data, { cacheDir: cacheDir(argv.db), smote: trainingDataOptions(task).balancing === 'smote' });
+      const stored = new Map(trial.intermediate.map((iv) => [iv.step, iv.metrics ?? {}]));
+      const lastStep = trial.intermediate.at(-1)?.step ?? 0;
+      const rerun = new Map<number, Metrics>();
+      const started = performance.now();
+      const result = await runTrialTask(
+        task,
+        prepared.ref,
+        (epoch, metrics) => {
+          rerun.set(epoch, metrics);
+          // A pruned trial stopped where the pruner stopped it; so does its rerun.
+          return trial.state === 'PRUNED' && epoch >= lastStep ? 'prune' : 'continue';
+        },
+        undefined,
+        { checkpoint: false },
+      );
+      const diffs: string[] = [];
+      for (const [step, metrics] of stored) {
+        const again = rerun.get(step);
+        if (!again) diffs.push(`epoch ${step}: not reached by the rerun`);
+        else diffs.push(...metricDifferences(metrics, again, `epoch ${step}`));
+      }
+      for (const step of rerun.keys()) if (!stored.has(step)) diffs.push(`epoch ${step}: run by the rerun only`);
+      const finalStored = trial.userAttrs.final_metrics as Metrics | undefined;
+      if (trial.state === 'COMPLETE' && finalStored) diffs.push(...metricDifferences(finalStored, result.testMetrics ?? {}, 'test'));
+      if (backend.name !== trial.backend && trial.backend !== null) diffs.unshift(`backend: stored ${trial.backend}, rerun ${backend.name}`);
+      const match = diffs.length === 0;
+      const seconds = (performance.now() - started) / 1000;
+      if (argv.json) {
+        console.log(JSON.stringify({ study: record.name, trial: trial.number, backend: backend.name, epochs: rerun.size, match, differences: diffs, duration_s: seconds }, null, 2));
+      } else if (match) {
+        console.log(`trial ${trial.number} of ${record.name}: rerun on ${backend.name} (${rerun.size} epochs, ${seconds.toFixed(1)} s) matches the stored metrics bit for bit`);
+      } else {
+        console.log(`trial ${trial.number} of ${record.name}: rerun on ${backend.name} differs from the stored metrics (${diffs.length} differences):`);
+        for (const d of diffs.slice(0, 20)) console.log(`  ${d}`);
+      }
+      if (!match) process.exitCode = 1;
+    });
+  },
+};

@@ -1,0 +1,195 @@
+import { resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import type { BackendName, PrunerSettings, StudySettings } from '../space/settings.js';
+import type { Storage, StudyRecord } from '../storage/types.js';
+import { parseSpaceFile } from '../space/parse.js';
+import { distributionsOf } from '../space/distributions.js';
+import { BACKENDS, DEFAULT_PRUNERS, PRUNER_TYPES, SAMPLER_TYPES } from '../space/defaults.js';
+import { InputError } from '../errors.js';
+import { prepareStudyData, type PreparedData } from '../data/prepare.js';
+import { createObserver } from '../report/progress.js';
+import { runStudy, type Isolation } from '../study/runner.js';
+import { cacheDir } from '../study/paths.js';
+import { openDb, type GlobalArgs } from './common.js';
+import { printLeaderboard } from './leaderboard.js';
+
+interface RunFlags {
+  readonly study?: string;
+  readonly trials?: number;
+  readonly epochs?: number;
+  readonly workers?: number;
+  readonly seed?: number;
+  readonly sampler?: 'random' | 'tpe';
+  readonly pruner?: PrunerSettings['type'];
+  readonly backend?: BackendName;
+  readonly data?: string;
+  readonly json: boolean;
+  readonly isolation?: Isolation;
+}
+
+interface RunArgs extends GlobalArgs, RunFlags {
+  readonly space: string;
+}
+
+interface ResumeArgs extends GlobalArgs, Omit<RunFlags, 'study' | 'sampler' | 'pruner' | 'data' | 'epochs' | 'seed'> {
+  readonly study: string;
+}
+
+function positiveInt(flag: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new InputError(`--${flag}: expected a positive integer, got ${v}`);
+}
+
+/** Flags override the YAML (SPEC.md); each is checked like the YAML key it replaces. */
+export function applyFlags(settings: StudySettings, f: RunFlags): StudySettings {
+  positiveInt('trials', f.trials);
+  positiveInt('epochs', f.epochs);
+  positiveInt('workers', f.workers);
+  if (f.seed !== undefined && (!Number.isInteger(f.seed) || f.seed < 0)) throw new InputError(`--seed: expected a non-negative integer, got ${f.seed}`);
+  let pruner = settings.pruner;
+  if (f.pruner !== undefined && f.pruner !== pruner.type) pruner = DEFAULT_PRUNERS[f.pruner];
+  return {
+    ...settings,
+    study: f.study ?? settings.study,
+    budget: { trials: f.trials ?? settings.budget.trials, epochs: f.epochs ?? settings.budget.epochs },
+    workers: f.workers ?? settings.workers,
+    seed: f.seed ?? settings.seed,
+    sampler: { ...settings.sampler, type: f.sampler ?? settings.sampler.type, seed: f.seed ?? settings.sampler.seed },
+    pruner,
+    backend: f.backend ?? settings.backend,
+    data: f.data !== undefined ? { ...settings.data, source: resolve(f.data) } : settings.data,
+  };
+}
+
+/** What may change when a stored study is run again: how much and where, never what is searched. */
+function applyRuntimeFlags(stored: StudySettings, f: Pick<RunFlags, 'trials' | 'workers' | 'backend'>): StudySettings {
+  positiveInt('trials', f.trials);
+  positiveInt('workers', f.workers);
+  return {
+    ...stored,
+    budget: { ...stored.budget, trials: f.trials ?? stored.budget.trials },
+    workers: f.workers ?? stored.workers,
+    backend: f.backend ?? stored.backend,
+  };
+}
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+async function prepare(settings: StudySettings, dbPath: string, json: boolean): Promise<PreparedData> {
+  const usesSmote = settings.params.some((p) => p.name === 'dataset') || settings.defaults.dataset === 'smote';
+  return prepareStudyData(settings.data, {
+    cacheDir: cacheDir(dbPath),
+    smote: usesSmote,
+    log: json ? undefined : (m) => process.stderr.write(`${m}\n`),
+  });
+}
+
+/** Runs a stored study to its target and prints the top of its leaderboard. */
+async function execute(storage: Storage, dbPath: string, record: StudyRecord, settings: StudySettings, prepared: PreparedData, f: RunFlags): Promise<void> {
+  const observer = createObserver({ json: f.json, direction: settings.objective.direction, metric: settings.objective.metric });
+  let summary;
+  try {
+    summary = await runStudy({
+      storage,
+      dbPath,
+      record,
+      settings,
+      prepared,
+      observer,
+      isolation: f.isolation,
+      log: f.json ? undefined : (m) => process.stderr.write(`${m}\n`),
+    });
+  } finally {
+    observer.close();
+  }
+  if (!f.json) {
+    console.log(`\nstudy ${settings.study}: ${summary.wallS.toFixed(1)} s wall, worker utilisation ${(summary.utilisation * 100).toFixed(0)} %`);
+    console.log(`top of the leaderboard (${settings.objective.metric}, ${settings.objective.direction}):`);
+    printLeaderboard(await storage.leaderboard(record.id, { top: 5 }), 'table');
+  }
+  if (summary.interrupted) {
+    if (!f.json) console.log(`interrupted: continue with  hpsearch resume ${settings.study}${dbPath !== './trials.db' ? ` --db ${dbPath}` : ''}`);
+    process.exitCode = 130;
+  }
+}
+
+const runFlags = {
+  trials: { type: 'number', describe: "The study's total number of trials (not an increment)" },
+  workers: { type: 'number', describe: 'Trials trained at once' },
+  backend: { choices: BACKENDS, describe: 'tfjs backend (auto: tensorflow-gpu, tensorflow, wasm, cpu)' },
+  json: { type: 'boolean', default: false, describe: 'Print one JSON event per line' },
+  isolation: { choices: ['threads', 'processes'] as const, describe: 'Trials in worker threads or one process each (default: by backend)' },
+} as const;
+
+export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
+  command: 'run <space>',
+  describe: 'Create the study of a search-space YAML and run it, or resume it when it exists',
+  builder: (y) =>
+    y
+      .positional('space', { type: 'string', demandOption: true, describe: 'Search-space YAML' })
+      .option('study', { type: 'string', describe: 'Study name (default: from the YAML, else its file name)' })
+      .option('epochs', { type: 'number', describe: 'Epochs per trial' })
+      .option('seed', { type: 'number', describe: 'Study and sampler seed' })
+      .option('sampler', { choices: SAMPLER_TYPES })
+      .option('pruner', { choices: PRUNER_TYPES })
+      .option('data', { type: 'string', describe: 'Data file (.h5 or Kaggle .csv) instead of the YAML source' })
+      .options(runFlags)
+      .example('$0 run searchspaces/cnngru.yaml', 'the main job, on the built-in synthetic ECG set')
+      .example('$0 run searchspaces/cnn2d.yaml --trials 100 --epochs 30 --data mitbih_train.h5', 'a full-size study'),
+  handler: async (argv) => {
+    const parsed = parseSpaceFile(argv.space);
+    const fromYaml = applyFlags(parsed.settings, argv);
+    const storage = openDb(argv.db);
+    try {
+      const existing = await storage.getStudy(fromYaml.study);
+      if (existing) {
+        const stored = existing.settings as StudySettings;
+        if (!sameJson(stored.params, fromYaml.params) || stored.model !== fromYaml.model || !sameJson(stored.objective, fromYaml.objective)) {
+          throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${argv.db} with another model, objective or search space; name a new one with --study`);
+        }
+        const settings = applyRuntimeFlags(stored, argv);
+        const prepared = await prepare(settings, argv.db, argv.json);
+        if (!sameJson(settings, stored)) await storage.updateStudySettings(existing.id, settings);
+        await execute(storage, argv.db, { ...existing, settings }, settings, prepared, argv);
+        return;
+      }
+      // Data problems are bad input too: find them before the study is written.
+      const prepared = await prepare(fromYaml, argv.db, argv.json);
+      const record = await storage.createStudy({
+        name: fromYaml.study,
+        direction: fromYaml.objective.direction,
+        metric: fromYaml.objective.metric,
+        yaml: parsed.yaml,
+        settings: fromYaml,
+        enqueue: fromYaml.enqueue.map((params) => ({ params, distributions: distributionsOf(fromYaml.params, params) })),
+      });
+      await execute(storage, argv.db, record, fromYaml, prepared, argv);
+    } finally {
+      await storage.close();
+    }
+  },
+};
+
+export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
+  command: 'resume <study>',
+  describe: 'Continue an interrupted study with the space and settings stored at its creation',
+  builder: (y) =>
+    y
+      .positional('study', { type: 'string', demandOption: true })
+      .options(runFlags)
+      .example('$0 resume cnngru', 'finish the interrupted trials and the rest of the budget'),
+  handler: async (argv) => {
+    const storage = openDb(argv.db);
+    try {
+      const existing = await storage.getStudy(argv.study);
+      if (!existing) throw new InputError(`${argv.db}: no study named "${argv.study}"`);
+      const stored = existing.settings as StudySettings;
+      if (!stored || !('model' in stored)) throw new InputError(`study "${argv.study}" was created through the library API; resume it from your code`);
+      const settings = applyRuntimeFlags(stored, argv);
+      const prepared = await prepare(settings, argv.db, argv.json);
+      if (!sameJson(settings, stored)) await storage.updateStudySettings(existing.id, settings);
+      await execute(storage, argv.db, { ...existing, settings }, settings, prepared, { ...argv, study: argv.study });
+    } finally {
+      await storage.close();
+    }
+  },
+};

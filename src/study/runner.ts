@@ -1,0 +1,191 @@
+import { hostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import type { StudySettings } from '../space/settings.js';
+import type { Storage, StudyRecord } from '../storage/types.js';
+import type { RunObserver } from '../report/progress.js';
+import type { Trainer } from '../worker/pool.js';
+import type { FrozenTrial } from './trial.js';
+import type { PreparedData } from '../data/prepare.js';
+import { ThreadTrainer } from '../worker/pool.js';
+import { ProcessTrainer } from '../worker/process.js';
+import { nativeBackendInstalled } from '../backend/probe.js';
+import { configFromRecord } from './api.js';
+import { Study, type AskedTrial } from './study.js';
+import { driveTrial, type TrialEnd } from './drive.js';
+import { cacheDir, studyDir } from './paths.js';
+
+export type Isolation = 'threads' | 'processes';
+
+export interface RunStudyOptions {
+  readonly storage: Storage;
+  readonly dbPath: string;
+  readonly record: StudyRecord;
+  readonly settings: StudySettings;
+  readonly observer: RunObserver;
+  /** The study's data, prepared once in this process (split, balancing tables). */
+  readonly prepared: PreparedData;
+  /** threads: a piscina pool; processes: one `hpsearch worker` per trial. Default: by backend. */
+  readonly isolation?: Isolation;
+  readonly heartbeatMs?: number;
+  /** Messages about preparation (data, recovery), not trial events. */
+  readonly log?: (message: string) => void;
+}
+
+export interface RunSummary {
+  readonly interrupted: boolean;
+  readonly wallS: number;
+  /** Sum of trial busy time / (workers × wall time). */
+  readonly utilisation: number;
+  readonly ranHere: number;
+}
+
+/** Native TensorFlow must run one trial per process (tfjs #8388); wasm and cpu share a process. */
+export function chooseIsolation(settings: StudySettings): Isolation {
+  const b = settings.backend;
+  if (b === 'tensorflow' || b === 'tensorflow-gpu') return 'processes';
+  if (b === 'auto' && nativeBackendInstalled()) return 'processes';
+  return 'threads';
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A RUNNING trial nobody is running any more: its process is gone (same host, pid dead) or
+ * its heartbeat is older than the grace period (another host, or a reused pid).
+ */
+export function isOrphaned(t: FrozenTrial, graceS: number, now = Date.now(), host = hostname()): boolean {
+  if (t.state !== 'RUNNING') return false;
+  const beat = (t.heartbeatAt ?? t.startedAt)?.getTime() ?? 0;
+  if (now - beat > graceS * 1000) return true;
+  return t.host === host && t.pid !== null && t.pid !== process.pid && !pidAlive(t.pid);
+}
+
+/**
+ * Runs a study to its target: `budget.trials` trials in all, counted across every process
+ * sharing the database. Order: orphaned RUNNING trials (retried from their last
+ * checkpoint with the same params and seed, up to `max_retries`), then WAITING ones
+ * (enqueued or interrupted), then new ones from the sampler.
+ *
+ * First SIGINT/SIGTERM: no new trial starts, running ones stop (mid-epoch; their last
+ * epoch checkpoint stays) and go back to WAITING, and the run ends within seconds. A
+ * second one exits at once; resume still works, through the orphan path.
+ */
+export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
+  const { storage, settings, observer } = opts;
+  const log = opts.log ?? (() => {});
+  const t0 = performance.now();
+  const study = new Study(storage, opts.record, configFromRecord(opts.record));
+  const target = settings.budget.trials;
+  const workers = settings.workers;
+  const root = studyDir(opts.dbPath, settings.study);
+  const cache = cacheDir(opts.dbPath);
+  mkdirSync(root, { recursive: true });
+  mkdirSync(cache, { recursive: true });
+
+  const retry = await recoverOrphans(study, settings, log);
+  const isolation = opts.isolation ?? chooseIsolation(settings);
+  const prepared = opts.prepared;
+  const trainer: Trainer =
+    isolation === 'processes'
+      ? new ProcessTrainer({ cacheDir: cache, backend: settings.backend })
+      : new ThreadTrainer({ workers, backend: settings.backend, dataRef: prepared.ref });
+  const backendLabel = isolation === 'processes' ? settings.backend : settings.backend === 'auto' ? 'wasm' : settings.backend;
+
+  const finishedBefore = await storage.countTrials(study.id, ['COMPLETE', 'PRUNED', 'FAIL']);
+  observer.emit({ event: 'study_start', study: settings.study, target, finished: finishedBefore, workers, backend: backendLabel });
+
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      observer.emit({ event: 'interrupt', message: 'interrupted: no new trial starts; running trials stop and stay resumable (Ctrl-C again to quit at once)' });
+      stop.abort();
+      // Whatever has not wound down by then is left RUNNING; resume finds it orphaned.
+      setTimeout(() => process.exit(130), 9000).unref();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const ctx = { study, settings, observer, checkpointRoot: root, backend: backendLabel, heartbeatMs: opts.heartbeatMs ?? 5000 };
+  const running = new Set<Promise<TrialEnd>>();
+  let busyS = 0;
+  let ranHere = 0;
+  const next = async (): Promise<AskedTrial | null> => {
+    const orphan = retry.shift();
+    if (orphan) return study.prepare(orphan);
+    return study.askWithin(target);
+  };
+  try {
+    while (!stop.signal.aborted) {
+      if (running.size >= workers) {
+        await Promise.race(running);
+        continue;
+      }
+      const trial = await next();
+      if (trial === null) {
+        if (running.size === 0) break;
+        await Promise.race(running);
+        continue;
+      }
+      ranHere += 1;
+      const p: Promise<TrialEnd> = driveTrial(ctx, trial, trainer, stop.signal).then((end) => {
+        busyS += end.busyS;
+        running.delete(p);
+        return end;
+      });
+      running.add(p);
+    }
+    await Promise.all(running);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await trainer.close();
+  }
+  const wallS = (performance.now() - t0) / 1000;
+  const counts = await countsOf(storage, study.id);
+  await study.refresh();
+  const best = study.bestTrial;
+  observer.emit({ event: 'study_end', study: settings.study, counts, best: best ? { trial: best.number, value: best.value } : null, wall_s: wallS });
+  return { interrupted: stop.signal.aborted, wallS, utilisation: wallS > 0 ? busyS / (workers * wallS) : 0, ranHere };
+}
+
+async function countsOf(storage: Storage, studyId: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const s of ['COMPLETE', 'PRUNED', 'FAIL', 'RUNNING', 'WAITING'] as const) out[s] = await storage.countTrials(studyId, [s]);
+  return out;
+}
+
+/**
+ * Takes over the study's orphaned RUNNING trials: each is claimed for this process with its
+ * retry count raised (optimistically, so two resuming processes never take the same one),
+ * or ended as FAIL once it has died `max_retries` times.
+ */
+async function recoverOrphans(study: Study, settings: StudySettings, log: (m: string) => void): Promise<FrozenTrial[]> {
+  const storage = study.storage;
+  const out: FrozenTrial[] = [];
+  for (const t of await storage.getTrials(study.id, ['RUNNING'])) {
+    if (!isOrphaned(t, settings.heartbeat_grace_s)) continue;
+    if (t.retries >= settings.max_retries) {
+      await storage.finishTrial(t.id, { state: 'FAIL', failReason: `its process died ${t.retries + 1} times (max_retries ${settings.max_retries})` });
+      log(`trial ${t.number}: FAIL after ${t.retries + 1} interrupted attempts`);
+      continue;
+    }
+    const claimed = await storage.reclaimTrial(t.id, study.owner, { retries: t.retries });
+    if (claimed) {
+      out.push(claimed);
+      log(`trial ${t.number}: its process is gone; retrying it from its last checkpoint (retry ${claimed.retries}/${settings.max_retries})`);
+    }
+  }
+  return out;
+}

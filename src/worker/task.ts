@@ -1,0 +1,73 @@
+import type { DataRef } from '../data/prepare.js';
+import type { BalancingMode, TrainingDataOptions } from '../data/types.js';
+import { openTrainingData } from '../data/prepare.js';
+import type { StudySettings } from '../space/settings.js';
+import type { Params, ParamValue } from '../space/types.js';
+import type { Metrics } from '../study/trial.js';
+import { trainTrial, type EpochDecision, type TrialResult } from '../train/loop.js';
+
+/** Everything a worker needs to train one trial; plain data, so it crosses threads and processes. */
+export interface TrialTask {
+  readonly trialId: number;
+  readonly number: number;
+  readonly params: Params;
+  readonly seed: number;
+  readonly checkpointDir: string;
+  readonly settings: Pick<StudySettings, 'model' | 'budget' | 'early_stopping' | 'lr_schedule' | 'defaults' | 'data'>;
+}
+
+const AUGMENTATIONS = ['amplitude_scale', 'gaussian_noise', 'time_mask', 'baseline_wander', 'mixup'] as const;
+
+function pick(name: string, params: Params, defaults: Params): ParamValue | undefined {
+  return name in params ? params[name] : defaults[name];
+}
+
+/**
+ * The data options of a trial: balancing from the `dataset` parameter (smote | oversampled |
+ * none), augmentation strengths from the YAML's `data.augment`, each overridable by a tuned
+ * parameter of the same name.
+ */
+export function trainingDataOptions(task: TrialTask): TrainingDataOptions {
+  const { params, settings } = task;
+  const dataset = pick('dataset', params, settings.defaults) ?? 'smote';
+  const balancing: BalancingMode = dataset === 'oversampled' ? 'oversampled' : dataset === 'none' ? 'none' : 'smote';
+  const augment: Record<string, number> = {};
+  for (const a of AUGMENTATIONS) {
+    const v = a in params ? params[a] : settings.data.augment[a];
+    if (typeof v === 'number' && v > 0) augment[a] = v;
+  }
+  return { balancing, seed: task.seed, augment, epochSize: settings.data.epoch_size };
+}
+
+/** Trains one trial on the study's data; the same code runs in a worker thread, a child process or `rerun`. */
+export async function runTrialTask(
+  task: TrialTask,
+  dataRef: DataRef,
+  onEpoch: (epoch: number, metrics: Metrics) => EpochDecision | Promise<EpochDecision>,
+  signal?: AbortSignal,
+  opts: { checkpoint?: boolean } = {},
+): Promise<TrialResult> {
+  const data = await openTrainingData(dataRef, trainingDataOptions(task));
+  try {
+    const s = task.settings;
+    return await trainTrial({
+      model: s.model,
+      params: task.params,
+      defaults: s.defaults,
+      seed: task.seed,
+      data,
+      epochs: s.budget.epochs,
+      earlyStopping: s.early_stopping,
+      lrSchedule: s.lr_schedule,
+      checkpointDir: opts.checkpoint === false ? null : task.checkpointDir,
+      resume: opts.checkpoint !== false,
+      onEpoch,
+      signal,
+      // An interrupt must not wait for the end of a long epoch: the partial epoch is dropped
+      // and the trial resumes from the last epoch checkpoint.
+      stopWithinEpoch: true,
+    });
+  } finally {
+    await data.close();
+  }
+}
