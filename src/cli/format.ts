@@ -14,7 +14,12 @@ export function renderRows(columns: readonly string[], rows: ReadonlyArray<Reado
       { header: true, columns: [...columns] },
     ).trimEnd();
   }
-  const table = new Table({ head: [...columns], style: { head: [], border: [] } });
+  const table = new Table({
+    head: [...columns],
+    style: { head: [], border: [] },
+    // No rule between rows: a leaderboard reads as a list.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   for (const r of rows) table.push(columns.map((c) => formatCell(r[c])));
   return table.toString();
 }
@@ -25,7 +30,8 @@ export function formatCell(v: Cell): string {
     if (Number.isInteger(v)) return String(v);
     if (!Number.isFinite(v)) return String(v);
     const a = Math.abs(v);
-    return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : v.toFixed(4);
+    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
+    return a >= 100 ? v.toFixed(1) : String(Number(v.toFixed(4)));
   }
   return String(v);
 }

@@ -56,12 +56,12 @@ export const leaderboardCommand: CommandModule<GlobalArgs, Args> = {
       } else {
         rows = await storage.leaderboard(study.id, { top: argv.top, all: argv.all });
       }
-      printLeaderboard(rows, argv.format);
+      printLeaderboard(rows, argv.format, study.metric);
     });
   },
 };
 
-export function printLeaderboard(rows: readonly LeaderboardRow[], format: 'table' | 'csv' | 'json'): void {
+export function printLeaderboard(rows: readonly LeaderboardRow[], format: 'table' | 'csv' | 'json', metric?: string): void {
   if (format === 'json') {
     console.log(JSON.stringify(rows.map(leaderboardJson), null, 2));
     return;
@@ -70,6 +70,6 @@ export function printLeaderboard(rows: readonly LeaderboardRow[], format: 'table
     console.log('no finished trial yet');
     return;
   }
-  const t = leaderboardTable(rows);
+  const t = leaderboardTable(rows, { compact: format === 'table', metric });
   console.log(renderRows(t.columns, t.rows, format));
 }

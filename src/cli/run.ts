@@ -25,6 +25,7 @@ interface RunFlags {
   readonly data?: string;
   readonly json: boolean;
   readonly isolation?: Isolation;
+  readonly workerHeapMb?: number;
 }
 
 interface RunArgs extends GlobalArgs, RunFlags {
@@ -96,6 +97,7 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
       prepared,
       observer,
       isolation: f.isolation,
+      workerHeapMb: f.workerHeapMb,
       log: f.json ? undefined : (m) => process.stderr.write(`${m}\n`),
     });
   } finally {
@@ -104,7 +106,7 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
   if (!f.json) {
     console.log(`\nstudy ${settings.study}: ${summary.wallS.toFixed(1)} s wall, worker utilisation ${(summary.utilisation * 100).toFixed(0)} %`);
     console.log(`top of the leaderboard (${settings.objective.metric}, ${settings.objective.direction}):`);
-    printLeaderboard(await storage.leaderboard(record.id, { top: 5 }), 'table');
+    printLeaderboard(await storage.leaderboard(record.id, { top: 5 }), 'table', settings.objective.metric);
   }
   if (summary.interrupted) {
     if (!f.json) console.log(`interrupted: continue with  hpsearch resume ${settings.study}${dbPath !== './trials.db' ? ` --db ${dbPath}` : ''}`);
@@ -118,6 +120,7 @@ const runFlags = {
   backend: { choices: BACKENDS, describe: 'tfjs backend (auto: tensorflow-gpu, tensorflow, wasm, cpu)' },
   json: { type: 'boolean', default: false, describe: 'Print one JSON event per line' },
   isolation: { choices: ['threads', 'processes'] as const, describe: 'Trials in worker threads or one process each (default: by backend)' },
+  'worker-heap-mb': { type: 'number', describe: 'Heap limit of each worker thread in MB (a trial over it fails alone)' },
 } as const;
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {

@@ -53,7 +53,8 @@ export const trialCommand: CommandModule<GlobalArgs, Args> = {
         for (const [k, v] of Object.entries(scalarMetrics(final))) lines.push(`  ${k}: ${formatCell(v)}`);
         const cm = final.confusion_matrix;
         if (Array.isArray(cm) && Array.isArray(cm[0])) {
-          const classes = (final.classes as unknown as string[] | undefined) ?? cm.map((_, i) => String(i));
+          const stored = (await storage.getStudyAttrs(study.id)).system.classes;
+          const classes = Array.isArray(stored) && stored.length === cm.length ? stored.map(String) : cm.map((_, i) => String(i));
           lines.push('', 'confusion matrix (rows: true class, columns: predicted):');
           const rows = (cm as number[][]).map((r, i) => ({ class: classes[i] ?? String(i), ...Object.fromEntries(r.map((v, j) => [classes[j] ?? String(j), v])) }));
           lines.push(renderRows(['class', ...classes.map(String)], rows as Record<string, Cell>[], 'table'));

@@ -216,7 +216,7 @@ export class LazyHdf5Dataset implements SignalSource {
   readonly count: number;
   readonly length: number;
   readonly channels: number;
-  /** Rows per read unit: the chunk's first dimension, or 16 KiB worth for contiguous storage. */
+  /** Rows per read unit (and per cache entry): the chunk's first dimension, see the constructor. */
   readonly unitRows: number;
   private readonly h5: H5File;
   private readonly signals: Dataset;
@@ -238,7 +238,11 @@ export class LazyHdf5Dataset implements SignalSource {
     this.length = layout.length;
     this.channels = layout.channels;
     this.rowSize = layout.length * layout.channels;
-    this.unitRows = layout.signals.chunks ? layout.signals.chunks[0]! : Math.max(1, Math.round(16384 / (this.rowSize * 4)));
+    // A read unit is one chunk's rows (contiguous storage: ~16 KiB), capped at ~4 MiB so that a
+    // file chunked along the wrong axis (say [N/8, 1]) does not turn each request into a huge read.
+    const rowBytes = this.rowSize * 4;
+    const chunkRows = layout.signals.chunks ? layout.signals.chunks[0]! : Math.round(16384 / rowBytes);
+    this.unitRows = Math.max(1, Math.min(chunkRows, Math.floor((4 * 1024 * 1024) / rowBytes)));
     this.cacheCapacity = Math.floor((opts.cacheBytes ?? 32 * 1024 * 1024) / (this.unitRows * this.rowSize * 4));
   }
 
@@ -497,7 +501,10 @@ export class LazyHdf5Dataset implements SignalSource {
       const b = Math.min(this.count, end * R);
       const block = this.readRange(a, b);
       for (let c = first; c < end; c++) {
-        const rows = block.subarray((c * R - a) * rowSize, (Math.min(this.count, (c + 1) * R) - a) * rowSize);
+        const from = (c * R - a) * rowSize;
+        const to = (Math.min(this.count, (c + 1) * R) - a) * rowSize;
+        // A cached chunk must not keep a whole multi-chunk run alive: copy it out of the run.
+        const rows = end - first === 1 ? block : block.slice(from, to);
         pinned.set(c, rows);
         this.remember(c, rows);
       }

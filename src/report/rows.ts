@@ -37,15 +37,29 @@ export function scalarMetrics(metrics: Metrics): Record<string, number> {
   return out;
 }
 
-/** Flat rows (metric and param columns in a stable order) for table and CSV output. */
-export function leaderboardTable(rows: readonly LeaderboardRow[]): { columns: string[]; rows: Record<string, Cell>[] } {
+/** The metrics a terminal table shows besides the objective; CSV and JSON carry them all. */
+const TABLE_METRICS = ['val_loss', 'accuracy', 'f1_macro', 'auroc_macro'];
+
+/**
+ * Flat rows (metric and param columns in a stable order) for table and CSV output. With
+ * `compact`, only a few metrics (and the objective on the test split) get a column, so the
+ * table fits a terminal.
+ */
+export function leaderboardTable(
+  rows: readonly LeaderboardRow[],
+  opts: { compact?: boolean; metric?: string } = {},
+): { columns: string[]; rows: Record<string, Cell>[] } {
   const metricNames = new Set<string>();
   const paramNames = new Set<string>();
   for (const r of rows) {
     for (const k of Object.keys(scalarMetrics(r.metrics))) metricNames.add(k);
     for (const k of Object.keys(r.params)) paramNames.add(k);
   }
-  const metricCols = [...metricNames].sort();
+  let metricCols = [...metricNames].sort();
+  if (opts.compact) {
+    const keep = [...TABLE_METRICS, ...(opts.metric ? [`test_${opts.metric}`] : [])];
+    metricCols = keep.filter((k) => metricNames.has(k) && k !== opts.metric);
+  }
   const paramCols = [...paramNames];
   const columns = ['rank', 'trial', 'state', 'value', ...metricCols, ...paramCols, 'epochs', 'duration_s'];
   const flat = rows.map((r) => {

@@ -27,6 +27,8 @@ export interface RunStudyOptions {
   /** threads: a piscina pool; processes: one `hpsearch worker` per trial. Default: by backend. */
   readonly isolation?: Isolation;
   readonly heartbeatMs?: number;
+  /** V8 heap limit of each worker thread (MB): a trial that exceeds it fails alone. */
+  readonly workerHeapMb?: number;
   /** Messages about preparation (data, recovery), not trial events. */
   readonly log?: (message: string) => void;
 }
@@ -95,9 +97,10 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
   const trainer: Trainer =
     isolation === 'processes'
       ? new ProcessTrainer({ cacheDir: cache, backend: settings.backend })
-      : new ThreadTrainer({ workers, backend: settings.backend, dataRef: prepared.ref });
+      : new ThreadTrainer({ workers, backend: settings.backend, dataRef: prepared.ref, maxOldGenerationSizeMb: opts.workerHeapMb });
   const backendLabel = isolation === 'processes' ? settings.backend : settings.backend === 'auto' ? 'wasm' : settings.backend;
 
+  await storage.setStudySystemAttr(study.id, 'classes', prepared.info.classes);
   const finishedBefore = await storage.countTrials(study.id, ['COMPLETE', 'PRUNED', 'FAIL']);
   observer.emit({ event: 'study_start', study: settings.study, target, finished: finishedBefore, workers, backend: backendLabel });
 

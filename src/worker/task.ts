@@ -4,6 +4,7 @@ import { openTrainingData } from '../data/prepare.js';
 import type { StudySettings } from '../space/settings.js';
 import type { Params, ParamValue } from '../space/types.js';
 import type { Metrics } from '../study/trial.js';
+import { injectFault } from './faults.js';
 import { trainTrial, type EpochDecision, type TrialResult } from '../train/loop.js';
 
 /** Everything a worker needs to train one trial; plain data, so it crosses threads and processes. */
@@ -47,6 +48,7 @@ export async function runTrialTask(
   signal?: AbortSignal,
   opts: { checkpoint?: boolean } = {},
 ): Promise<TrialResult> {
+  injectFault(task.number);
   const data = await openTrainingData(dataRef, trainingDataOptions(task));
   try {
     const s = task.settings;

@@ -1,0 +1,427 @@
+// Single-threaded SGEMM: BLIS-style blocking (NC → KC → MC), packed A and B panels and a 6×16
+// register-blocked micro-kernel (AVX2 + FMA: 12 ymm accumulators, 2 B loads and 6 broadcasts
+// per 12 FMAs), chosen at run time; a portable micro-kernel otherwise.
+//
+// Block sizes are for one Zen 3 core (32 KiB L1d, 512 KiB L2, L3 shared): the kc×16 B
+// micro-panel (16 KiB at kc = 256) stays in L1 while the mc×kc A block (144 KiB) streams from
+// L2, and the kc×nc B block lives in L3.
+#include "gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "gemm_driver.h"
+#include "napi_util.h"
+
+namespace hp {
+namespace {
+
+constexpr int64_t kKC = 256;
+constexpr int64_t kMC = 144;  // multiple of kMR
+constexpr int64_t kNC = 4080;  // multiple of kNR
+constexpr int64_t kSlack = 64;
+
+// Micro-kernel: C[mr, nr] = alpha · Ap·Bp + beta · C, for packed micro-panels of depth kc.
+// beta == 0 never reads C.
+using MicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                             float beta, int mr, int nr);
+
+// Writes a finished kMR × kNR accumulator tile (row-major in `t`) into C.
+inline void StoreTile(const float* t, float* c, int64_t ldc, float alpha, float beta, int mr, int nr) {
+  for (int i = 0; i < mr; ++i) {
+    float* ci = c + i * ldc;
+    const float* ti = t + i * kNR;
+    if (beta == 0.0f) {
+      for (int j = 0; j < nr; ++j) ci[j] = alpha * ti[j];
+    } else {
+      for (int j = 0; j < nr; ++j) ci[j] = alpha * ti[j] + beta * ci[j];
+    }
+  }
+}
+
+void MicroKernelGeneric(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+                        int mr, int nr) {
+  float t[kMR * kNR] = {};
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int i = 0; i < kMR; ++i) {
+      const float ai = a[i];
+      for (int j = 0; j < kNR; ++j) t[i * kNR + j] += ai * b[j];
+    }
+    a += kMR;
+    b += kNR;
+  }
+  StoreTile(t, c, ldc, alpha, beta, mr, nr);
+}
+
+void PackRowsMRGeneric(const float* const* rows, int64_t len, float* dst) {
+  for (int r = 0; r < kMR; ++r) {
+    const float* src = rows[r];
+    if (src == nullptr) {
+      for (int64_t k = 0; k < len; ++k) dst[k * kMR + r] = 0.0f;
+    } else {
+      for (int64_t k = 0; k < len; ++k) dst[k * kMR + r] = src[k];
+    }
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define HP_X86 1
+
+#define HP_AVX2 __attribute__((target("avx2,fma")))
+
+HP_AVX2 void MicroKernelAvx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                             float beta, int mr, int nr) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  // Touch the C tile early so its lines arrive while the k loop runs.
+  if (beta != 0.0f) {
+    for (int i = 0; i < mr; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+  }
+#define HP_STEP(K)                                                   \
+  {                                                                  \
+    const __m256 b0 = _mm256_load_ps(b + (K) * kNR);                 \
+    const __m256 b1 = _mm256_load_ps(b + (K) * kNR + 8);             \
+    __m256 av = _mm256_broadcast_ss(a + (K) * kMR + 0);              \
+    c00 = _mm256_fmadd_ps(av, b0, c00);                              \
+    c01 = _mm256_fmadd_ps(av, b1, c01);                              \
+    av = _mm256_broadcast_ss(a + (K) * kMR + 1);                     \
+    c10 = _mm256_fmadd_ps(av, b0, c10);                              \
+    c11 = _mm256_fmadd_ps(av, b1, c11);                              \
+    av = _mm256_broadcast_ss(a + (K) * kMR + 2);                     \
+    c20 = _mm256_fmadd_ps(av, b0, c20);                              \
+    c21 = _mm256_fmadd_ps(av, b1, c21);                              \
+    av = _mm256_broadcast_ss(a + (K) * kMR + 3);                     \
+    c30 = _mm256_fmadd_ps(av, b0, c30);                              \
+    c31 = _mm256_fmadd_ps(av, b1, c31);                              \
+    av = _mm256_broadcast_ss(a + (K) * kMR + 4);                     \
+    c40 = _mm256_fmadd_ps(av, b0, c40);                              \
+    c41 = _mm256_fmadd_ps(av, b1, c41);                              \
+    av = _mm256_broadcast_ss(a + (K) * kMR + 5);                     \
+    c50 = _mm256_fmadd_ps(av, b0, c50);                              \
+    c51 = _mm256_fmadd_ps(av, b1, c51);                              \
+  }
+  int64_t k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    _mm_prefetch(reinterpret_cast<const char*>(a + 4 * kMR * 8), _MM_HINT_T0);
+    HP_STEP(0)
+    HP_STEP(1)
+    HP_STEP(2)
+    HP_STEP(3)
+    a += 4 * kMR;
+    b += 4 * kNR;
+  }
+  for (; k < kc; ++k) {
+    HP_STEP(0)
+    a += kMR;
+    b += kNR;
+  }
+#undef HP_STEP
+  const __m256 va = _mm256_set1_ps(alpha);
+  if (mr == kMR && nr == kNR) {
+    __m256 acc[kMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (beta == 0.0f) {
+      for (int i = 0; i < kMR; ++i) {
+        _mm256_storeu_ps(c + i * ldc, _mm256_mul_ps(va, acc[i][0]));
+        _mm256_storeu_ps(c + i * ldc + 8, _mm256_mul_ps(va, acc[i][1]));
+      }
+    } else if (beta == 1.0f) {
+      for (int i = 0; i < kMR; ++i) {
+        _mm256_storeu_ps(c + i * ldc, _mm256_fmadd_ps(va, acc[i][0], _mm256_loadu_ps(c + i * ldc)));
+        _mm256_storeu_ps(c + i * ldc + 8, _mm256_fmadd_ps(va, acc[i][1], _mm256_loadu_ps(c + i * ldc + 8)));
+      }
+    } else {
+      const __m256 vb = _mm256_set1_ps(beta);
+      for (int i = 0; i < kMR; ++i) {
+        _mm256_storeu_ps(c + i * ldc,
+                         _mm256_fmadd_ps(va, acc[i][0], _mm256_mul_ps(vb, _mm256_loadu_ps(c + i * ldc))));
+        _mm256_storeu_ps(c + i * ldc + 8,
+                         _mm256_fmadd_ps(va, acc[i][1], _mm256_mul_ps(vb, _mm256_loadu_ps(c + i * ldc + 8))));
+      }
+    }
+    return;
+  }
+  alignas(32) float t[kMR * kNR];
+  _mm256_store_ps(t + 0 * kNR, c00);
+  _mm256_store_ps(t + 0 * kNR + 8, c01);
+  _mm256_store_ps(t + 1 * kNR, c10);
+  _mm256_store_ps(t + 1 * kNR + 8, c11);
+  _mm256_store_ps(t + 2 * kNR, c20);
+  _mm256_store_ps(t + 2 * kNR + 8, c21);
+  _mm256_store_ps(t + 3 * kNR, c30);
+  _mm256_store_ps(t + 3 * kNR + 8, c31);
+  _mm256_store_ps(t + 4 * kNR, c40);
+  _mm256_store_ps(t + 4 * kNR + 8, c41);
+  _mm256_store_ps(t + 5 * kNR, c50);
+  _mm256_store_ps(t + 5 * kNR + 8, c51);
+  StoreTile(t, c, ldc, alpha, beta, mr, nr);
+}
+
+// 8 k-columns of 6 rows at a time: an 8×8 in-register transpose (rows 6 and 7 zero), each
+// transposed column stored 8 wide at dst + k·6; the 2 extra lanes are overwritten by the next
+// store (hence the slack the contract asks for).
+HP_AVX2 void PackRowsMRAvx2(const float* const* rows, int64_t len, float* dst) {
+  static_assert(kMR == 6, "the transpose below is written for 6 rows");
+  const __m256 zero = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= len; k += 8) {
+    __m256 r0 = rows[0] ? _mm256_loadu_ps(rows[0] + k) : zero;
+    __m256 r1 = rows[1] ? _mm256_loadu_ps(rows[1] + k) : zero;
+    __m256 r2 = rows[2] ? _mm256_loadu_ps(rows[2] + k) : zero;
+    __m256 r3 = rows[3] ? _mm256_loadu_ps(rows[3] + k) : zero;
+    __m256 r4 = rows[4] ? _mm256_loadu_ps(rows[4] + k) : zero;
+    __m256 r5 = rows[5] ? _mm256_loadu_ps(rows[5] + k) : zero;
+    // Standard 8×8 transpose with r6 = r7 = 0.
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s4 = _mm256_shuffle_ps(t4, zero, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 s5 = _mm256_shuffle_ps(t4, zero, _MM_SHUFFLE(3, 2, 3, 2));
+    __m256 s6 = _mm256_shuffle_ps(t5, zero, _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 s7 = _mm256_shuffle_ps(t5, zero, _MM_SHUFFLE(3, 2, 3, 2));
+    float* d = dst + k * kMR;
+    _mm256_storeu_ps(d + 0 * kMR, _mm256_permute2f128_ps(s0, s4, 0x20));
+    _mm256_storeu_ps(d + 1 * kMR, _mm256_permute2f128_ps(s1, s5, 0x20));
+    _mm256_storeu_ps(d + 2 * kMR, _mm256_permute2f128_ps(s2, s6, 0x20));
+    _mm256_storeu_ps(d + 3 * kMR, _mm256_permute2f128_ps(s3, s7, 0x20));
+    _mm256_storeu_ps(d + 4 * kMR, _mm256_permute2f128_ps(s0, s4, 0x31));
+    _mm256_storeu_ps(d + 5 * kMR, _mm256_permute2f128_ps(s1, s5, 0x31));
+    _mm256_storeu_ps(d + 6 * kMR, _mm256_permute2f128_ps(s2, s6, 0x31));
+    _mm256_storeu_ps(d + 7 * kMR, _mm256_permute2f128_ps(s3, s7, 0x31));
+  }
+  for (; k < len; ++k) {
+    float* d = dst + k * kMR;
+    for (int r = 0; r < kMR; ++r) d[r] = rows[r] ? rows[r][k] : 0.0f;
+  }
+}
+#endif
+
+struct Isa {
+  MicroKernel kernel;
+  void (*pack_rows)(const float* const*, int64_t, float*);
+  const char* name;
+};
+
+const Isa& ActiveIsa() {
+  // A function-local static: initialised once, thread-safely (C++11), in whichever worker
+  // thread first multiplies.
+  static const Isa isa = [] {
+#ifdef HP_X86
+    if (std::getenv("HPSEARCH_NATIVE_GENERIC") == nullptr && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma")) {
+      return Isa{MicroKernelAvx2, PackRowsMRAvx2, "avx2-fma"};
+    }
+#endif
+    return Isa{MicroKernelGeneric, PackRowsMRGeneric, "generic"};
+  }();
+  return isa;
+}
+
+// Per-thread packing buffers: the study trains one trial per worker thread, and each thread's
+// buffers live as long as the thread (freed by the thread_local destructor).
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { std::free(data_); }
+  float* Get(int64_t floats) {
+    if (floats > size_) {
+      std::free(data_);
+      // 64-byte aligned (whole cache lines; ymm loads of packed panels are aligned).
+      const size_t bytes = ((static_cast<size_t>(floats) * sizeof(float)) + 63) & ~size_t{63};
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      size_ = data_ == nullptr ? 0 : floats;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  int64_t size_ = 0;
+};
+
+thread_local Buffer tl_pack_a;
+thread_local Buffer tl_pack_b;
+
+// Splits `total` into blocks of at most `max` and nearly equal size, rounded up to `align`,
+// so that K = 576 runs as 3 × 192 rather than 256 + 256 + 64.
+int64_t BalancedBlock(int64_t total, int64_t max, int64_t align) {
+  const int64_t blocks = (total + max - 1) / max;
+  int64_t b = (total + blocks - 1) / blocks;
+  b = (b + align - 1) / align * align;
+  return std::min(b, std::max<int64_t>(max, align));
+}
+
+void ScaleC(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* ci = C + i * ldc;
+    if (beta == 0.0f) {
+      std::memset(ci, 0, static_cast<size_t>(N) * sizeof(float));
+    } else if (beta != 1.0f) {
+      for (int64_t j = 0; j < N; ++j) ci[j] *= beta;
+    }
+  }
+}
+
+}  // namespace
+
+void PackRowsMR(const float* const* rows, int64_t len, float* dst) { ActiveIsa().pack_rows(rows, len, dst); }
+
+void PackRowNR(const float* src, int64_t n, float* dst) {
+  int64_t j = 0;
+  if (src != nullptr) {
+    for (; j < n; ++j) dst[j] = src[j];
+  }
+  for (; j < kNR; ++j) dst[j] = 0.0f;
+}
+
+void StridedA::Pack(int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst) const {
+  for (int64_t ir = 0; ir < mc; ir += kMR) {
+    const int rows = static_cast<int>(std::min<int64_t>(kMR, mc - ir));
+    float* d = dst + ir * kc;
+    if (!trans_) {
+      const float* src[kMR];
+      for (int r = 0; r < kMR; ++r) src[r] = r < rows ? a_ + (i0 + ir + r) * lda_ + k0 : nullptr;
+      PackRowsMR(src, kc, d);
+    } else {
+      // A stored [K, M]: each k gives kMR contiguous values.
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = a_ + (k0 + k) * lda_ + i0 + ir;
+        float* dk = d + k * kMR;
+        int r = 0;
+        for (; r < rows; ++r) dk[r] = s[r];
+        for (; r < kMR; ++r) dk[r] = 0.0f;
+      }
+    }
+  }
+}
+
+void StridedB::Pack(int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
+  for (int64_t jr = 0; jr < nc; jr += kNR) {
+    const int cols = static_cast<int>(std::min<int64_t>(kNR, nc - jr));
+    float* d = dst + jr * kc;
+    if (!trans_) {
+      for (int64_t k = 0; k < kc; ++k) PackRowNR(b_ + (k0 + k) * ldb_ + j0 + jr, cols, d + k * kNR);
+    } else {
+      // B stored [N, K]: column j of op(B) is row j of B; walk each row once.
+      for (int c = 0; c < cols; ++c) {
+        const float* s = b_ + (j0 + jr + c) * ldb_ + k0;
+        for (int64_t k = 0; k < kc; ++k) d[k * kNR + c] = s[k];
+      }
+      for (int c = cols; c < kNR; ++c) {
+        for (int64_t k = 0; k < kc; ++k) d[k * kNR + c] = 0.0f;
+      }
+    }
+  }
+}
+
+void GemmRun(int64_t M, int64_t N, int64_t K, float alpha, const PackA& a, const PackB& b, float beta, float* C,
+             int64_t ldc, const Epilogue* epilogue) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    ScaleC(M, N, beta, C, ldc);
+    if (epilogue != nullptr) epilogue->Apply(C, ldc, 0, M, 0, N);
+    return;
+  }
+  const Isa& isa = ActiveIsa();
+  const int64_t kc_max = BalancedBlock(K, kKC, 4);
+  const int64_t mc_max = BalancedBlock(M, kMC, kMR);
+  const int64_t nc_max = BalancedBlock(N, kNC, kNR);
+  float* pa = tl_pack_a.Get(mc_max * kc_max + kSlack);
+  float* pb = tl_pack_b.Get(nc_max * kc_max + kSlack);
+  if (pa == nullptr || pb == nullptr) {
+    // Out of memory for a few hundred KiB of panels: nothing sensible left to do.
+    std::abort();
+  }
+  for (int64_t jc = 0; jc < N; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, K - pc);
+      const float beta_k = pc == 0 ? beta : 1.0f;
+      const bool last_k = pc + kc >= K;
+      b.Pack(pc, kc, jc, nc, pb);
+      for (int64_t ic = 0; ic < M; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, M - ic);
+        a.Pack(ic, mc, pc, kc, pa);
+        for (int64_t jr = 0; jr < nc; jr += kNR) {
+          const int nr = static_cast<int>(std::min<int64_t>(kNR, nc - jr));
+          const float* bp = pb + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += kMR) {
+            const int mr = static_cast<int>(std::min<int64_t>(kMR, mc - ir));
+            isa.kernel(kc, pa + ir * kc, bp, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_k, mr, nr);
+          }
+        }
+        if (last_k && epilogue != nullptr) epilogue->Apply(C + ic * ldc + jc, ldc, ic, mc, jc, nc);
+      }
+    }
+  }
+}
+
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const StridedA a(A, lda, transA);
+  const StridedB b(B, ldb, transB);
+  GemmRun(M, N, K, alpha, a, b, beta, C, ldc, nullptr);
+}
+
+const char* sgemm_kernel_name() { return ActiveIsa().name; }
+
+namespace {
+
+// sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc): the contract of
+// hp::sgemm on Float32Arrays; checks that every operand holds the extent its shape needs.
+napi_value JsSgemm(napi_env env, napi_callback_info info) {
+  napi_value argv[13];
+  if (!GetArgs(env, info, 13, argv)) return nullptr;
+  bool ta = false, tb = false;
+  int64_t M = 0, N = 0, K = 0, lda = 0, ldb = 0, ldc = 0;
+  double alpha = 0, beta = 0;
+  FloatArray A, B, C;
+  if (!GetBool(env, argv[0], "transA", &ta) || !GetBool(env, argv[1], "transB", &tb) ||
+      !GetInt(env, argv[2], "M", &M) || !GetInt(env, argv[3], "N", &N) || !GetInt(env, argv[4], "K", &K) ||
+      !GetDouble(env, argv[5], "alpha", &alpha) || !GetFloatArray(env, argv[6], "A", &A) ||
+      !GetInt(env, argv[7], "lda", &lda) || !GetFloatArray(env, argv[8], "B", &B) ||
+      !GetInt(env, argv[9], "ldb", &ldb) || !GetDouble(env, argv[10], "beta", &beta) ||
+      !GetFloatArray(env, argv[11], "C", &C) || !GetInt(env, argv[12], "ldc", &ldc)) {
+    return nullptr;
+  }
+  if (M < 0 || N < 0 || K < 0) return ThrowRange(env, "sgemm: M, N and K must be non-negative");
+  // Rows × columns of each operand as stored, and the extent rows·ld needs.
+  const int64_t ar = ta ? K : M, ac = ta ? M : K;
+  const int64_t br = tb ? N : K, bc = tb ? K : N;
+  if (lda < std::max<int64_t>(ac, 1) || ldb < std::max<int64_t>(bc, 1) || ldc < std::max<int64_t>(N, 1)) {
+    return ThrowRange(env, "sgemm: a leading dimension is smaller than its row length");
+  }
+  auto extent = [](int64_t rows, int64_t cols, int64_t ld) { return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols; };
+  if (A.length < extent(ar, ac, lda)) return ThrowRange(env, "sgemm: A is too short for its shape");
+  if (B.length < extent(br, bc, ldb)) return ThrowRange(env, "sgemm: B is too short for its shape");
+  if (C.length < extent(M, N, ldc)) return ThrowRange(env, "sgemm: C is too short for its shape");
+  sgemm(ta, tb, M, N, K, static_cast<float>(alpha), A.data, lda, B.data, ldb, static_cast<float>(beta), C.data, ldc);
+  return nullptr;
+}
+
+napi_value JsKernelName(napi_env env, napi_callback_info) {
+  napi_value out;
+  if (napi_create_string_utf8(env, sgemm_kernel_name(), NAPI_AUTO_LENGTH, &out) != napi_ok) return nullptr;
+  return out;
+}
+
+}  // namespace
+
+void InitGemm(napi_env env, napi_value exports) {
+  SetFunction(env, exports, "sgemm", JsSgemm);
+  SetFunction(env, exports, "sgemmKernel", JsKernelName);
+}
+
+}  // namespace hp

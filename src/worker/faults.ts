@@ -1,0 +1,20 @@
+/**
+ * Fault injection for the test suites (like SQLite's test hooks): `HPSEARCH_FAULT` names a
+ * fault and the trial it hits, e.g. `throw@1`, `exit@2`, `oom@0`. Unset in normal use.
+ * The faults are real: an exception, the worker thread or process ending, the V8 heap of
+ * the worker running out.
+ */
+export function injectFault(trialNumber: number): void {
+  const spec = process.env.HPSEARCH_FAULT;
+  if (!spec) return;
+  for (const part of spec.split(',')) {
+    const [kind, at] = part.split('@');
+    if (Number(at) !== trialNumber) continue;
+    if (kind === 'throw') throw new Error(`injected fault in trial ${trialNumber}`);
+    if (kind === 'exit') process.exit(3);
+    if (kind === 'oom') {
+      const hog: number[][] = [];
+      for (;;) hog.push(new Array<number>(1 << 20).fill(trialNumber));
+    }
+  }
+}
