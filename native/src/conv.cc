@@ -177,7 +177,8 @@ class BiasActivation final : public Epilogue {
         for (int64_t j = 0; j < nc; ++j) ci[j] += b[j];
       }
       if (act_ == kRelu) {
-        for (int64_t j = 0; j < nc; ++j) ci[j] = ci[j] > 0.0f ? ci[j] : 0.0f;
+        // max(0, x) as tfjs computes it: NaN stays NaN (the trainer fails a trial on a NaN loss).
+        for (int64_t j = 0; j < nc; ++j) ci[j] = ci[j] < 0.0f ? 0.0f : ci[j];
       }
     }
   }

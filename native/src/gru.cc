@@ -37,6 +37,217 @@
 namespace hp {
 namespace {
 
+// ---- Gate kernels ----------------------------------------------------------------------------
+// One batch row of one step. Forward: gx = x W_ih, gh = h W_hh (biases not yet added); s is the
+// saved row (its h_prev slot already filled); h' goes to `next` (the h_prev slot of the next
+// step) and/or `y` (the output), either of which may be null.
+using ForwardRowFn = void (*)(int64_t H, const float* gx, const float* gh, const float* b_ih, const float* b_hh,
+                              float* s, float* next, float* y);
+// Backward: dh = dL/dh' from later steps, dy = dL/dh' from the output (null if none). Writes
+// the pre-activation gradients seen by W_ih (dgx) and by W_hh (dgh, whose n part carries the
+// factor r), and the direct part of dL/dh_prev, dh ⊙ z.
+using BackwardRowFn = void (*)(int64_t H, const float* s, const float* dh, const float* dy, float* dgx, float* dgh,
+                               float* dprev);
+
+struct GateKernels {
+  const char* name;
+  ForwardRowFn forward;
+  BackwardRowFn backward;
+};
+
+inline float Sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+void ForwardRowGeneric(int64_t H, const float* gx, const float* gh, const float* b_ih, const float* b_hh, float* s,
+                       float* next, float* y) {
+  const float* h_prev = s + 4 * H;
+  for (int64_t j = 0; j < H; ++j) {
+    // Summed as PyTorch does: (x W_i + b_i) + (h W_h + b_h).
+    const float r = Sigmoid((gx[j] + b_ih[j]) + (gh[j] + b_hh[j]));
+    const float z = Sigmoid((gx[H + j] + b_ih[H + j]) + (gh[H + j] + b_hh[H + j]));
+    const float hn = gh[2 * H + j] + b_hh[2 * H + j];
+    const float n = std::tanh((gx[2 * H + j] + b_ih[2 * H + j]) + r * hn);
+    const float h = n + z * (h_prev[j] - n);  // = (1 − z) n + z h_prev
+    s[j] = r;
+    s[H + j] = z;
+    s[2 * H + j] = n;
+    s[3 * H + j] = hn;
+    if (next != nullptr) next[j] = h;
+    if (y != nullptr) y[j] = h;
+  }
+}
+
+// With a = pre-activation: dσ(a)/da = σ(1 − σ), dtanh(a)/da = 1 − tanh², so
+//   dL/da_n = dh (1 − z)(1 − n²)        dL/da_z = dh (h_prev − n) z (1 − z)
+//   dL/da_r = dL/da_n · hn · r (1 − r)   dL/dhn  = dL/da_n · r       dL/dh_prev ∋ dh z
+void BackwardRowGeneric(int64_t H, const float* s, const float* dh, const float* dy, float* dgx, float* dgh,
+                        float* dprev) {
+  for (int64_t j = 0; j < H; ++j) {
+    const float g = dy != nullptr ? dh[j] + dy[j] : dh[j];
+    const float r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j], hp = s[4 * H + j];
+    const float dan = g * (1.0f - z) * (1.0f - n * n);
+    const float daz = g * (hp - n) * (z * (1.0f - z));
+    const float dar = dan * hn * (r * (1.0f - r));
+    dgx[j] = dar;
+    dgx[H + j] = daz;
+    dgx[2 * H + j] = dan;
+    dgh[j] = dar;
+    dgh[H + j] = daz;
+    dgh[2 * H + j] = dan * r;
+    dprev[j] = g * z;
+  }
+}
+
+#ifdef HP_GRU_X86
+#define HP_GRU_AVX2 __attribute__((target("avx2,fma")))
+
+// e^x (Cephes expf): x = k ln2 + f with |f| ≤ ln2/2, e^f by a degree-7 minimax
+// polynomial, 2^k through the exponent bits. Relative error ≈ 1 ulp. Inputs are clamped so
+// that 2^k stays a normal float; σ and tanh saturate long before the clamp matters.
+HP_GRU_AVX2 inline __m256 Exp8(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // f = x − k ln2, with ln2 split in two so that k·ln2_hi is exact.
+  __m256 f = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
+  f = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), f);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(f, f), _mm256_add_ps(f, _mm256_set1_ps(1.0f)));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+HP_GRU_AVX2 inline __m256 Sigmoid8(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return _mm256_div_ps(one, _mm256_add_ps(one, Exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+// tanh as Eigen's float rational approximation (odd degree-13 over even degree-6 polynomial
+// on [−7.99, 7.99], beyond which tanh rounds to ±1): relative error of a few ulp, also near 0
+// where 1 − 2/(e^{2x} + 1) would cancel.
+HP_GRU_AVX2 inline __m256 Tanh8(__m256 a) {
+  const __m256 bound = _mm256_set1_ps(7.99881172180175781f);
+  const __m256 x = _mm256_min_ps(_mm256_max_ps(a, _mm256_sub_ps(_mm256_setzero_ps(), bound)), bound);
+  const __m256 x2 = _mm256_mul_ps(x, x);
+  __m256 p = _mm256_set1_ps(-2.76076847742355e-16f);
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.00018790482477e-13f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-8.60467152213735e-11f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(5.12229709037114e-08f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(1.48572235717979e-05f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(6.37261928875436e-04f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(4.89352455891786e-03f));
+  p = _mm256_mul_ps(p, x);
+  __m256 q = _mm256_set1_ps(1.19825839466702e-06f);
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(1.18534705686654e-04f));
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(2.26843463243900e-03f));
+  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(4.89352518554385e-03f));
+  return _mm256_div_ps(p, q);
+}
+
+// Loads and stores of 8 lanes, or of the first `mask` lanes of a row's last partial block.
+template <bool kTail>
+HP_GRU_AVX2 inline __m256 Load8(const float* p, __m256i mask) {
+  return kTail ? _mm256_maskload_ps(p, mask) : _mm256_loadu_ps(p);
+}
+
+template <bool kTail>
+HP_GRU_AVX2 inline void Store8(float* p, __m256i mask, __m256 v) {
+  if (kTail) {
+    _mm256_maskstore_ps(p, mask, v);
+  } else {
+    _mm256_storeu_ps(p, v);
+  }
+}
+
+template <bool kTail>
+HP_GRU_AVX2 inline void ForwardLanes(int64_t H, int64_t j, __m256i m, const float* gx, const float* gh,
+                                     const float* b_ih, const float* b_hh, float* s, float* next, float* y) {
+  const int64_t zj = H + j, nj = 2 * H + j;
+  const __m256 ar = _mm256_add_ps(_mm256_add_ps(Load8<kTail>(gx + j, m), Load8<kTail>(b_ih + j, m)),
+                                  _mm256_add_ps(Load8<kTail>(gh + j, m), Load8<kTail>(b_hh + j, m)));
+  const __m256 az = _mm256_add_ps(_mm256_add_ps(Load8<kTail>(gx + zj, m), Load8<kTail>(b_ih + zj, m)),
+                                  _mm256_add_ps(Load8<kTail>(gh + zj, m), Load8<kTail>(b_hh + zj, m)));
+  const __m256 r = Sigmoid8(ar);
+  const __m256 z = Sigmoid8(az);
+  const __m256 hn = _mm256_add_ps(Load8<kTail>(gh + nj, m), Load8<kTail>(b_hh + nj, m));
+  const __m256 xn = _mm256_add_ps(Load8<kTail>(gx + nj, m), Load8<kTail>(b_ih + nj, m));
+  const __m256 n = Tanh8(_mm256_add_ps(xn, _mm256_mul_ps(r, hn)));
+  const __m256 h_prev = Load8<kTail>(s + 4 * H + j, m);
+  const __m256 h = _mm256_add_ps(n, _mm256_mul_ps(z, _mm256_sub_ps(h_prev, n)));
+  Store8<kTail>(s + j, m, r);
+  Store8<kTail>(s + zj, m, z);
+  Store8<kTail>(s + nj, m, n);
+  Store8<kTail>(s + 3 * H + j, m, hn);
+  if (next != nullptr) Store8<kTail>(next + j, m, h);
+  if (y != nullptr) Store8<kTail>(y + j, m, h);
+}
+
+// The same arithmetic, in the same order, as BackwardRowGeneric (no FMA contraction), so the
+// two kernels give bit-identical gradients from the same saved gates.
+template <bool kTail>
+HP_GRU_AVX2 inline void BackwardLanes(int64_t H, int64_t j, __m256i m, const float* s, const float* dh,
+                                      const float* dy, float* dgx, float* dgh, float* dprev) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 g = Load8<kTail>(dh + j, m);
+  if (dy != nullptr) g = _mm256_add_ps(g, Load8<kTail>(dy + j, m));
+  const __m256 r = Load8<kTail>(s + j, m);
+  const __m256 z = Load8<kTail>(s + H + j, m);
+  const __m256 n = Load8<kTail>(s + 2 * H + j, m);
+  const __m256 hn = Load8<kTail>(s + 3 * H + j, m);
+  const __m256 hp = Load8<kTail>(s + 4 * H + j, m);
+  const __m256 dan = _mm256_mul_ps(_mm256_mul_ps(g, _mm256_sub_ps(one, z)), _mm256_sub_ps(one, _mm256_mul_ps(n, n)));
+  const __m256 daz = _mm256_mul_ps(_mm256_mul_ps(g, _mm256_sub_ps(hp, n)), _mm256_mul_ps(z, _mm256_sub_ps(one, z)));
+  const __m256 dar = _mm256_mul_ps(_mm256_mul_ps(dan, hn), _mm256_mul_ps(r, _mm256_sub_ps(one, r)));
+  Store8<kTail>(dgx + j, m, dar);
+  Store8<kTail>(dgx + H + j, m, daz);
+  Store8<kTail>(dgx + 2 * H + j, m, dan);
+  Store8<kTail>(dgh + j, m, dar);
+  Store8<kTail>(dgh + H + j, m, daz);
+  Store8<kTail>(dgh + 2 * H + j, m, _mm256_mul_ps(dan, r));
+  Store8<kTail>(dprev + j, m, _mm256_mul_ps(g, z));
+}
+
+// Lanes 0..rem−1 set (rem in 1..7).
+HP_GRU_AVX2 inline __m256i TailMask(int64_t rem) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rem)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+HP_GRU_AVX2 void ForwardRowAvx2(int64_t H, const float* gx, const float* gh, const float* b_ih, const float* b_hh,
+                                float* s, float* next, float* y) {
+  const __m256i all = _mm256_set1_epi32(-1);
+  int64_t j = 0;
+  for (; j + 8 <= H; j += 8) ForwardLanes<false>(H, j, all, gx, gh, b_ih, b_hh, s, next, y);
+  if (j < H) ForwardLanes<true>(H, j, TailMask(H - j), gx, gh, b_ih, b_hh, s, next, y);
+}
+
+HP_GRU_AVX2 void BackwardRowAvx2(int64_t H, const float* s, const float* dh, const float* dy, float* dgx, float* dgh,
+                                 float* dprev) {
+  const __m256i all = _mm256_set1_epi32(-1);
+  int64_t j = 0;
+  for (; j + 8 <= H; j += 8) BackwardLanes<false>(H, j, all, s, dh, dy, dgx, dgh, dprev);
+  if (j < H) BackwardLanes<true>(H, j, TailMask(H - j), s, dh, dy, dgx, dgh, dprev);
+}
+#endif  // HP_GRU_X86
+
+// Chosen once per process (thread-safe static init); HPSEARCH_NATIVE_GENERIC forces the portable
+// kernels, as it does for the GEMM, so that path can be tested on an AVX2 machine.
+const GateKernels& SelectGateKernels() {
+  static const GateKernels kernels = [] {
+#ifdef HP_GRU_X86
+    if (std::getenv("HPSEARCH_NATIVE_GENERIC") == nullptr && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma")) {
+      return GateKernels{"avx2-fma", ForwardRowAvx2, BackwardRowAvx2};
+    }
+#endif
+    return GateKernels{"generic", ForwardRowGeneric, BackwardRowGeneric};
+  }();
+  return kernels;
+}
+
 struct GruDims {
   int64_t B, T, I, H;
 };

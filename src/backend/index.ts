@@ -1,6 +1,7 @@
 /**
  * Backend selection for training: native TensorFlow (GPU, then CPU) when its optional package is
- * installed, else WebAssembly (XNNPACK, SIMD) with the training kernels tfjs-backend-wasm lacks,
+ * installed, else our C++ kernels on tfjs' cpu backend ('native', when the addon in native/ is
+ * built), else WebAssembly (XNNPACK, SIMD) with the training kernels tfjs-backend-wasm lacks,
  * else the pure-JS cpu backend.
  *
  * Native packages are imported dynamically so that a machine without them (they are
@@ -13,12 +14,13 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 import type { BackendName } from '../space/settings.js';
+import { prepareNativeBackend } from './native/index.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 export type ResolvedBackendName = Exclude<BackendName, 'auto'>;
 
 /** The order in which `auto` tries backends. */
-export const AUTO_ORDER: readonly ResolvedBackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly ResolvedBackendName[] = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 
 const NATIVE_PACKAGES = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
@@ -165,6 +167,19 @@ async function initCpu(): Promise<BackendInfo> {
   return { name: 'cpu', tfjsBackend: 'cpu', native: false, threads: 1, simd: null, version: tf.version.tfjs, skipped: [] };
 }
 
+/**
+ * Our C++ kernels (native/, built by `npm install`) on tfjs' cpu backend. Not `native` in
+ * BackendInfo's sense: the addon keeps no process-wide state, so trials may share a process.
+ * When it is not built, `auto` records why in `skipped` and quietly moves on (the install
+ * script already printed its one line).
+ */
+async function initNativeKernels(): Promise<BackendInfo> {
+  const prepared = prepareNativeBackend();
+  if (!prepared.ok) throw new BackendUnavailableError('native', prepared.reason);
+  await activate('native', 'native');
+  return { name: 'native', tfjsBackend: 'native', native: false, threads: 1, simd: null, version: `${tf.version.tfjs}+${prepared.kernel}`, skipped: [] };
+}
+
 function initNamed(name: ResolvedBackendName): Promise<BackendInfo> {
   switch (name) {
     case 'tensorflow-gpu':
@@ -175,7 +190,7 @@ function initNamed(name: ResolvedBackendName): Promise<BackendInfo> {
     case 'cpu':
       return initCpu();
     case 'native':
-      return Promise.reject(new BackendUnavailableError('native', 'the native kernels are not built'));
+      return initNativeKernels();
   }
 }
 

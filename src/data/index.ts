@@ -22,7 +22,7 @@ export type { SplitIndices } from './splits.js';
 export { NaturalSet, RandomOversampledSet, epochSlots } from './oversample.js';
 export type { BalancedSet, SlotRecipe } from './oversample.js';
 export { SmoteNeighbourTable, SmotePlan, SmoteBalancedSet, buildSmoteNeighbourTable, cachedSmoteNeighbourTable, smoteTableKey, SMOTE_K_NEIGHBORS } from './smote.js';
-export { exactKnn, exactKnnParallel } from './knn.js';
+export { exactKnn, bruteForceKnn, projectedKdTreeKnn, exactKnnInWorker, principalDirections } from './knn.js';
 export { augmentBatch, AUGMENT_NAMES } from './augment.js';
 export type { AugmentName, AugmentStrengths } from './augment.js';
 export { InMemorySignalSource, allocateSharedSignals, signalBytes } from './source.js';

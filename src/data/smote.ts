@@ -21,7 +21,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exactKnnParallel } from './knn.js';
+import { availableParallelism } from 'node:os';
+import { exactKnn, exactKnnInWorker, type TopK } from './knn.js';
 import type { LabelSet } from './labels.js';
 import { randomStream } from './rng.js';
 import type { SignalSource } from './source.js';
@@ -146,11 +147,14 @@ export function membersByClass(labels: LabelSet, train: ArrayLike<number>): Int3
 
 export interface SmoteTableBuildOptions {
   readonly k?: number;
-  /** Worker threads for the distance computation (default: available cores, at most 4). */
+  /** Classes searched at once in worker threads (default: available cores, at most 4; 1 = in this thread). */
   readonly threads?: number;
 }
 
-/** Throws the message used everywhere SMOTE meets multi-label data. */
+/** Classes smaller than this are searched in the calling thread (a worker's start-up would dominate). */
+const WORKER_MIN_ROWS = 2000;
+
+/** Why SMOTE cannot be used on these labels (multi-label data), or null. */
 export function smoteRefusal(labels: LabelSet): string | null {
   return labels.multilabel
     ? 'SMOTE is not defined for multi-label data (a synthetic sample between two neighbours of one class would not have a well-defined label set); use balancing "oversampled" (random oversampling by rarest positive label)'
@@ -166,26 +170,38 @@ export async function buildSmoteNeighbourTable(source: SignalSource, labels: Lab
   const refusal = smoteRefusal(labels);
   if (refusal) throw new Error(refusal);
   const k = opts.k ?? SMOTE_K_NEIGHBORS;
+  const threads = Math.max(1, opts.threads ?? Math.min(4, availableParallelism()));
   const members = membersByClass(labels, train);
   const majority = Math.max(...members.map((m) => m.length));
   const minority = members.map((m) => (m.length > 0 && m.length < majority ? m : new Int32Array(0)));
   const numRows = minority.reduce((a, m) => a + m.length, 0);
   const table = SmoteNeighbourTable.allocate(k, labels.numClasses, numRows);
   const d = source.length * source.channels;
+  const kEff = minority.map((m) => Math.min(k, Math.max(0, m.length - 1)));
+  const found: Array<TopK | null> = minority.map(() => null);
+  // Largest classes first, up to `threads` at a time; each class's rows are gathered only when
+  // its search starts, so at most `threads` classes are in memory at once.
+  const queue = minority.map((m, c) => c).filter((c) => kEff[c]! > 0).sort((a, b) => minority[b]!.length - minority[a]!.length);
+  const runner = async (): Promise<void> => {
+    for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+      const m = minority[c]!;
+      const x = new Float32Array(m.length * d);
+      source.gather(m, x);
+      found[c] = threads > 1 && m.length >= WORKER_MIN_ROWS ? await exactKnnInWorker(x, m.length, d, kEff[c]!) : exactKnn(x, m.length, d, kEff[c]!);
+    }
+  };
+  await Promise.all(Array.from({ length: threads }, runner));
   let start = 0;
   for (let c = 0; c < labels.numClasses; c++) {
     const m = minority[c]!;
-    const n = m.length;
-    const kEff = Math.min(k, Math.max(0, n - 1));
-    const neighbours = new Int32Array(n * k).fill(-1);
-    if (kEff > 0) {
-      const x = new Float32Array(n * d);
-      source.gather(m, x);
-      const top = await exactKnnParallel(x, n, d, kEff, opts.threads);
-      for (let i = 0; i < n; i++) for (let j = 0; j < kEff; j++) neighbours[i * k + j] = m[top.idx[i * kEff + j]!]!;
+    const neighbours = new Int32Array(m.length * k).fill(-1);
+    const top = found[c];
+    if (top) {
+      const ke = kEff[c]!;
+      for (let i = 0; i < m.length; i++) for (let j = 0; j < ke; j++) neighbours[i * k + j] = m[top.idx[i * ke + j]!]!;
     }
-    table.setClass(c, start, m, kEff, neighbours);
-    start += n;
+    table.setClass(c, start, m, kEff[c]!, neighbours);
+    start += m.length;
   }
   return table;
 }

@@ -14,13 +14,19 @@
  * [features, 3·units], `recurrent_kernel` is `weight_hh_l{k}ᵀ` [units, 3·units], and the
  * two biases are `bias_ih_l{k}` and `bias_hh_l{k}`, so PyTorch weights load by transposing.
  *
- * Work split: the input projections of all timesteps are one matmul; each timestep then
- * costs one recurrent matmul plus the gate arithmetic, which is a single replaceable
- * function (`setGruCell`) so that a fused cell with a hand-written gradient can be
- * swapped in without touching the layer.
+ * Compute paths (`setGruImplementation`; the weights and the function are the same in all):
+ *  - 'native' / 'js': the whole sequence as one op with a hand-written backward pass
+ *    (gru-fused.ts): the addon's kernels on backends with TypedArray storage, else tf ops;
+ *  - 'stepwise': per timestep through a replaceable cell (`setGruCell`), differentiated by
+ *    tfjs' tape; the reference the fused op is tested against, and slow (about 150 kernel
+ *    calls per timestep forward and backward).
+ * 'auto' (the default) takes 'native' where it applies, else 'js' — unless a cell other than
+ * the reference one was set with setGruCell, which only the stepwise path can use.
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { type FusedGruImplementation, gruSequence, type GruWeights } from './gru-fused.js';
+import { nativeGruUsable } from './gru-native.js';
 import { uniform } from './init.js';
 import { type Kwargs, type Shape, singleShape, singleTensor } from './layers.js';
 import { SeedSequence } from './seeding.js';
@@ -64,6 +70,46 @@ export function setGruCell(cell: GruCellFn | null): void {
 
 export function getGruCell(): GruCellFn {
   return activeCell;
+}
+
+export type GruImplementation = 'auto' | FusedGruImplementation | 'stepwise';
+
+let implementation: GruImplementation = 'auto';
+
+/** Chooses how every PyTorchGRU computes from now on ('auto' restores the default). */
+export function setGruImplementation(impl: GruImplementation): void {
+  implementation = impl;
+}
+
+/** The path a PyTorchGRU call takes now, on the active backend. */
+export function resolveGruImplementation(): Exclude<GruImplementation, 'auto'> {
+  if (implementation !== 'auto') return implementation;
+  if (activeCell !== pytorchGruCell) return 'stepwise';
+  return nativeGruUsable() ? 'native' : 'js';
+}
+
+/**
+ * The reference computation: the input projections of all timesteps in one matmul, then
+ * `cell` per timestep, differentiated by the tape. x [batch, time, features], h₀ = 0.
+ */
+export function gruSequenceStepwise(x: tf.Tensor3D, w: GruWeights, returnSequences: boolean, cell: GruCellFn = activeCell): tf.Tensor {
+  return tf.tidy(() => {
+    const [batch, time, features] = x.shape;
+    if (time < 1) throw new Error('a GRU needs at least one timestep');
+    const units = w.recurrentKernel.shape[0];
+    const gates = 3 * units;
+    // All input projections at once, laid out time-major so each step is a contiguous slice.
+    const timeMajor = tf.reshape(tf.transpose(x, [1, 0, 2]), [time * batch, features]);
+    const projected = tf.add(tf.matMul(timeMajor, w.kernel), w.bias);
+    const perStep = tf.unstack(tf.reshape(projected, [time, batch, gates])) as tf.Tensor2D[];
+    let h: tf.Tensor2D = tf.zeros([batch, units]);
+    const states: tf.Tensor2D[] = [];
+    for (let t = 0; t < time; t++) {
+      h = cell(perStep[t], h, w.recurrentKernel, w.recurrentBias);
+      if (returnSequences) states.push(h);
+    }
+    return returnSequences ? tf.stack(states, 1) : h;
+  });
 }
 
 export interface PyTorchGRUArgs extends LayerArgs {
@@ -122,26 +168,16 @@ export class PyTorchGRU extends tf.layers.Layer {
     if (kernel == null || recurrentKernel == null || bias == null || recurrentBias == null) {
       throw new Error('PyTorchGRU called before build()');
     }
-    return tf.tidy(() => {
-      const x = singleTensor(inputs) as tf.Tensor3D;
-      const [batch, time, features] = x.shape;
-      if (time < 1) throw new Error('PyTorchGRU needs at least one timestep');
-      const gates = 3 * this.units;
-      // All input projections at once, laid out time-major so each step is a contiguous slice.
-      const timeMajor = tf.reshape(tf.transpose(x, [1, 0, 2]), [time * batch, features]);
-      const projected = tf.add(tf.matMul(timeMajor, kernel.read() as tf.Tensor2D), bias.read());
-      const perStep = tf.unstack(tf.reshape(projected, [time, batch, gates])) as tf.Tensor2D[];
-      const wh = recurrentKernel.read() as tf.Tensor2D;
-      const bh = recurrentBias.read() as tf.Tensor1D;
-      const cell = getGruCell();
-      let h: tf.Tensor2D = tf.zeros([batch, this.units]);
-      const states: tf.Tensor2D[] = [];
-      for (let t = 0; t < time; t++) {
-        h = cell(perStep[t], h, wh, bh);
-        if (this.returnSequences) states.push(h);
-      }
-      return this.returnSequences ? tf.stack(states, 1) : h;
-    });
+    const x = singleTensor(inputs) as tf.Tensor3D;
+    const weights: GruWeights = {
+      kernel: kernel.read() as tf.Tensor2D,
+      recurrentKernel: recurrentKernel.read() as tf.Tensor2D,
+      bias: bias.read() as tf.Tensor1D,
+      recurrentBias: recurrentBias.read() as tf.Tensor1D,
+    };
+    const impl = resolveGruImplementation();
+    if (impl === 'stepwise') return gruSequenceStepwise(x, weights, this.returnSequences);
+    return gruSequence(x, weights, this.returnSequences, impl);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

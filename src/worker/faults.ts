@@ -18,3 +18,19 @@ export function injectFault(trialNumber: number): void {
     }
   }
 }
+
+/**
+ * `HPSEARCH_EPOCH_LOG=FILE`: appends "trial epoch" for every epoch this process trained
+ * (not for the re-report of an epoch restored from a checkpoint), so the kill tests can
+ * prove that no completed epoch ever runs twice. Unset in normal use.
+ */
+export async function epochLogger(trialNumber: number, checkpointDir: string | null): Promise<((epoch: number) => void) | null> {
+  const file = process.env.HPSEARCH_EPOCH_LOG;
+  if (!file || checkpointDir === null) return null;
+  const { readCheckpoint } = await import('../train/checkpoint.js');
+  const { appendFileSync } = await import('node:fs');
+  const restored = (await readCheckpoint<{ epoch: number }>(checkpointDir))?.meta.epoch ?? 0;
+  return (epoch) => {
+    if (epoch > restored) appendFileSync(file, `${trialNumber} ${epoch}\n`);
+  };
+}

@@ -4,7 +4,7 @@ import { openTrainingData } from '../data/prepare.js';
 import type { StudySettings } from '../space/settings.js';
 import type { Params, ParamValue } from '../space/types.js';
 import type { Metrics } from '../study/trial.js';
-import { injectFault } from './faults.js';
+import { epochLogger, injectFault } from './faults.js';
 import { trainTrial, type EpochDecision, type TrialResult } from '../train/loop.js';
 
 /** Everything a worker needs to train one trial; plain data, so it crosses threads and processes. */
@@ -49,6 +49,8 @@ export async function runTrialTask(
   opts: { checkpoint?: boolean } = {},
 ): Promise<TrialResult> {
   injectFault(task.number);
+  const checkpointDir = opts.checkpoint === false ? null : task.checkpointDir;
+  const logEpoch = await epochLogger(task.number, checkpointDir);
   const data = await openTrainingData(dataRef, trainingDataOptions(task));
   try {
     const s = task.settings;
@@ -61,9 +63,9 @@ export async function runTrialTask(
       epochs: s.budget.epochs,
       earlyStopping: s.early_stopping,
       lrSchedule: s.lr_schedule,
-      checkpointDir: opts.checkpoint === false ? null : task.checkpointDir,
-      resume: opts.checkpoint !== false,
-      onEpoch,
+      checkpointDir,
+      resume: checkpointDir !== null,
+      onEpoch: logEpoch === null ? onEpoch : (epoch, metrics) => (logEpoch(epoch), onEpoch(epoch, metrics)),
       signal,
       // An interrupt must not wait for the end of a long epoch: the partial epoch is dropped
       // and the trial resumes from the last epoch checkpoint.

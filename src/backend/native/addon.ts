@@ -1,0 +1,91 @@
+/**
+ * Loads the C++ kernels (native/, built by node-gyp during `npm install`) for this thread.
+ *
+ * The addon is a plain N-API module: every worker thread that loads it gets its own module
+ * instance (N-API registers per environment), its packing buffers are thread_local, and it has
+ * no other mutable global state, so trials in several worker threads of one process can use it
+ * at once. A missing or broken build is not an error here: the caller gets a one-line reason
+ * and `auto` moves on to the wasm backend.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The functions of native/src/{gemm,conv}.cc that the backend uses. */
+export interface NativeAddon {
+  /** C[M,N] = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions (hp::sgemm). */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    lda: number,
+    B: Float32Array,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    ldc: number,
+  ): void;
+  /** The micro-kernel chosen for this CPU: "avx2-fma" or "generic". */
+  sgemmKernel(): string;
+  /**
+   * NHWC convolution into `y`; `geometry` is [N, IH, IW, C, OH, OW, OC, KH, KW, SH, SW, DH, DW,
+   * padTop, padLeft]; `activation` 0 = linear, 1 = ReLU, applied after the optional bias.
+   */
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, geometry: Int32Array, bias: Float32Array | null, activation: number): void;
+  /** dx of the convolution with that geometry (dx is overwritten). */
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  /** dw ([KH, KW, C, OC]) of the convolution with that geometry (dw is overwritten). */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+}
+
+export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon; readonly path: string } | { readonly ok: false; readonly reason: string };
+
+const REQUIRED: readonly (keyof NativeAddon)[] = ['sgemm', 'sgemmKernel', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'];
+
+/**
+ * Where the addon is: $HPSEARCH_NATIVE_ADDON if set (to try another build), else
+ * native/build/Release/hpsearch_native.node of this package (this file is
+ * dist/src/backend/native/addon.js).
+ */
+export function nativeAddonPath(): string {
+  const override = process.env['HPSEARCH_NATIVE_ADDON'];
+  if (override !== undefined && override !== '') return override;
+  return fileURLToPath(new URL('../../../../native/build/Release/hpsearch_native.node', import.meta.url));
+}
+
+function isAddon(value: unknown): value is NativeAddon {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return REQUIRED.every((name) => typeof record[name] === 'function');
+}
+
+let cached: AddonLoad | null = null;
+
+/** Loads the addon once per thread; later calls return the same result. */
+export function loadNativeAddon(): AddonLoad {
+  if (cached !== null) return cached;
+  const path = nativeAddonPath();
+  if (!existsSync(path)) {
+    cached = { ok: false, reason: `the native kernels are not built (${path} is missing; run npm install or npm rebuild hpsearch)` };
+    return cached;
+  }
+  let loaded: unknown;
+  try {
+    loaded = createRequire(import.meta.url)(path);
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    cached = { ok: false, reason: `the native kernels failed to load: ${text.split('\n', 1)[0]}` };
+    return cached;
+  }
+  if (!isAddon(loaded)) {
+    const missing = REQUIRED.filter((name) => typeof (loaded as Record<string, unknown> | null)?.[name] !== 'function');
+    cached = { ok: false, reason: `the native kernels at ${path} are out of date (missing ${missing.join(', ')}; rebuild with npm rebuild hpsearch)` };
+    return cached;
+  }
+  cached = { ok: true, addon: loaded, path };
+  return cached;
+}

@@ -1,0 +1,159 @@
+/**
+ * The native half of the fused GRU op: the addon's `gruForward`/`gruBackward`
+ * (native/src/gru.cc) registered as two tfjs kernels, `HpGruForward` and `HpGruBackward`, on
+ * the backends that keep tensors in plain TypedArrays in this process ('cpu', and 'native' =
+ * the cpu backend plus native kernels). The kernels read their inputs' storage directly and
+ * hand freshly written arrays to the backend as outputs, so no tensor is copied.
+ *
+ * Being real kernels (rather than code inside a customGrad closure) they appear under their
+ * own names in tf.profile and in `npm run bench -- --profile`.
+ *
+ * The addon is optional: when it is not built or does not load, `loadGruAddon()` returns null
+ * and the layer uses the tf-ops implementation (gru-fused.ts) instead, silently.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+import * as tf from '@tensorflow/tfjs';
+
+import { nativeAddonPath } from '../backend/native/addon.js';
+
+/** The GRU functions of the addon. Shapes: see native/src/gru.cc; all arrays float32. */
+export interface GruAddon {
+  gruForward(
+    batch: number, time: number, features: number, units: number, sequences: boolean,
+    x: Float32Array, wIh: Float32Array, wHh: Float32Array, bIh: Float32Array, bHh: Float32Array,
+    out: Float32Array, saved: Float32Array,
+  ): void;
+  gruBackward(
+    batch: number, time: number, features: number, units: number, sequences: boolean,
+    dy: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array, saved: Float32Array,
+    dx: Float32Array, dWIh: Float32Array, dWHh: Float32Array, dBIh: Float32Array, dBHh: Float32Array,
+  ): void;
+  /** "avx2-fma" or "generic". */
+  gruKernelName(): string;
+}
+
+/** Backends whose tensor storage is a TypedArray of this thread, readable by the addon. */
+export const NATIVE_GRU_BACKENDS: readonly string[] = ['native', 'cpu'];
+
+export const GRU_FORWARD_KERNEL = 'HpGruForward';
+export const GRU_BACKWARD_KERNEL = 'HpGruBackward';
+
+function isGruAddon(mod: unknown): mod is GruAddon {
+  if (typeof mod !== 'object' || mod === null) return false;
+  const m = mod as Record<string, unknown>;
+  return typeof m['gruForward'] === 'function' && typeof m['gruBackward'] === 'function' && typeof m['gruKernelName'] === 'function';
+}
+
+let addon: GruAddon | null | undefined;
+
+/** The addon's GRU functions, or null when the addon is missing, fails to load or predates them. */
+export function loadGruAddon(): GruAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  // The same file as the 'native' backend's (require caches it: one module instance per thread).
+  const path = nativeAddonPath();
+  if (existsSync(path)) {
+    try {
+      const mod: unknown = createRequire(import.meta.url)(path);
+      if (isGruAddon(mod)) addon = mod;
+    } catch {
+      // A stale or foreign build: the tf-ops implementation takes over.
+    }
+  }
+  return addon;
+}
+
+/** The native path applies on the active backend (addon loaded, TypedArray storage). */
+export function nativeGruUsable(): boolean {
+  return loadGruAddon() !== null && NATIVE_GRU_BACKENDS.includes(tf.getBackend());
+}
+
+function storage(backend: tf.KernelBackend, t: tf.TensorInfo, what: string): Float32Array {
+  const values = backend.readSync(t.dataId);
+  if (values instanceof Float32Array) return values;
+  throw new Error(`${GRU_FORWARD_KERNEL}: '${what}' is not float32 in this backend's memory (dtype ${t.dtype})`);
+}
+
+function output(backend: tf.KernelBackend, values: Float32Array, shape: number[]): tf.TensorInfo {
+  return { dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
+}
+
+function sequencesAttr(attrs: tf.NamedAttrMap | undefined): boolean {
+  return attrs?.['returnSequences'] === true;
+}
+
+/** The named inputs, all present (tfjs types every input of a kernel as optional). */
+function required<K extends string>(inputs: tf.NamedTensorInfoMap, names: readonly K[]): Record<K, tf.TensorInfo> {
+  const out = {} as Record<K, tf.TensorInfo>;
+  for (const name of names) {
+    const t = inputs[name];
+    if (t === undefined) throw new Error(`GRU kernel: input '${name}' is missing`);
+    out[name] = t;
+  }
+  return out;
+}
+
+/** Inputs x [B, T, I], kernel [I, 3H], recurrentKernel [H, 3H], bias, recurrentBias [3H] → [out, saved [B, T, 5H]]. */
+function forwardKernel(gru: GruAddon): tf.KernelFunc {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as tf.KernelBackend;
+    const { x, kernel, recurrentKernel, bias, recurrentBias } = required(inputs, ['x', 'kernel', 'recurrentKernel', 'bias', 'recurrentBias']);
+    const [B, T, I] = x.shape;
+    const H = recurrentKernel.shape[0];
+    const sequences = sequencesAttr(attrs);
+    const outShape = sequences ? [B, T, H] : [B, H];
+    const out = new Float32Array(B * (sequences ? T : 1) * H);
+    const saved = new Float32Array(B * T * 5 * H);
+    gru.gruForward(
+      B, T, I, H, sequences,
+      storage(backend, x, 'x'), storage(backend, kernel, 'kernel'), storage(backend, recurrentKernel, 'recurrentKernel'),
+      storage(backend, bias, 'bias'), storage(backend, recurrentBias, 'recurrentBias'), out, saved,
+    );
+    return [output(backend, out, outShape), output(backend, saved, [B, T, 5 * H])];
+  };
+}
+
+/** Inputs dy, x, kernel, recurrentKernel, saved → [dx, dKernel, dRecurrentKernel, dBias, dRecurrentBias]. */
+function backwardKernel(gru: GruAddon): tf.KernelFunc {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as tf.KernelBackend;
+    const { dy, x, kernel, recurrentKernel, saved } = required(inputs, ['dy', 'x', 'kernel', 'recurrentKernel', 'saved']);
+    const [B, T, I] = x.shape;
+    const H = recurrentKernel.shape[0];
+    const dx = new Float32Array(B * T * I);
+    const dKernel = new Float32Array(I * 3 * H);
+    const dRecurrent = new Float32Array(H * 3 * H);
+    const dBias = new Float32Array(3 * H);
+    const dRecurrentBias = new Float32Array(3 * H);
+    gru.gruBackward(
+      B, T, I, H, sequencesAttr(attrs),
+      storage(backend, dy, 'dy'), storage(backend, x, 'x'), storage(backend, kernel, 'kernel'),
+      storage(backend, recurrentKernel, 'recurrentKernel'), storage(backend, saved, 'saved'),
+      dx, dKernel, dRecurrent, dBias, dRecurrentBias,
+    );
+    return [
+      output(backend, dx, [B, T, I]),
+      output(backend, dKernel, [I, 3 * H]),
+      output(backend, dRecurrent, [H, 3 * H]),
+      output(backend, dBias, [3 * H]),
+      output(backend, dRecurrentBias, [3 * H]),
+    ];
+  };
+}
+
+/** Registers both kernels on every backend of NATIVE_GRU_BACKENDS (once; later calls do nothing). */
+export function registerNativeGruKernels(): boolean {
+  const gru = loadGruAddon();
+  if (gru === null) return false;
+  for (const backendName of NATIVE_GRU_BACKENDS) {
+    if (tf.getKernel(GRU_FORWARD_KERNEL, backendName) == null) {
+      tf.registerKernel({ kernelName: GRU_FORWARD_KERNEL, backendName, kernelFunc: forwardKernel(gru) });
+    }
+    if (tf.getKernel(GRU_BACKWARD_KERNEL, backendName) == null) {
+      tf.registerKernel({ kernelName: GRU_BACKWARD_KERNEL, backendName, kernelFunc: backwardKernel(gru) });
+    }
+  }
+  return true;
+}
