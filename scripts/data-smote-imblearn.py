@@ -6,8 +6,8 @@ then times, on this machine:
   * the neighbour search alone, as SMOTE does it: for every minority class, a
     NearestNeighbors(n_neighbors=k+1) fitted on that class and queried with it;
   * the whole `SMOTE(k_neighbors=k, random_state=0).fit_resample(X, y)`;
-and reports the bytes of the materialised resampled set, plus the neighbour lists of one
-class so that the TypeScript side can compare them with its own table.
+and reports the bytes of the materialised resampled set, plus the neighbour list of every
+minority sample so that the TypeScript side can compare them with its own table.
 
 Usage: /usr/bin/python3 scripts/data-smote-imblearn.py X.f32 y.i32 n d out.json [k]
 (python3-imblearn, python3-sklearn and python3-numpy from Debian.)
@@ -46,10 +46,12 @@ def main() -> None:
     X_res, y_res = SMOTE(k_neighbors=k, random_state=0).fit_resample(X, y)
     smote_s = time.perf_counter() - t0
 
-    # Neighbours of the smallest minority class, as global sample ids, for comparison.
-    c_cmp = min(minority, key=lambda c: counts[c])
-    ids = np.flatnonzero(y == c_cmp)
-    cmp = {int(ids[i]): [int(ids[j]) for j in neighbours[c_cmp][i]] for i in range(len(ids))}
+    # Neighbours of every minority sample, as global sample ids, for comparison.
+    cmp = {}
+    for c in minority:
+        ids = np.flatnonzero(y == c)
+        for i in range(len(ids)):
+            cmp[int(ids[i])] = [int(ids[j]) for j in neighbours[c][i]]
 
     result = {
         'imblearn': imblearn.__version__,
@@ -65,7 +67,6 @@ def main() -> None:
         'resampled_rows': int(X_res.shape[0]),
         'resampled_bytes': int(X_res.nbytes + y_res.nbytes),
         'synthetic_bytes': int(X_res.nbytes + y_res.nbytes - X.nbytes - y.nbytes),
-        'compare_class': int(c_cmp),
         'compare_neighbours': cmp,
     }
     with open(out_path, 'w') as f:

@@ -4,12 +4,16 @@
 namespace hp {
 void InitGemm(napi_env env, napi_value exports);
 void InitConv(napi_env env, napi_value exports);
+void InitElementwise(napi_env env, napi_value exports);
+void InitPool(napi_env env, napi_value exports);
 void InitGru(napi_env env, napi_value exports);
 }  // namespace hp
 
 static napi_value Init(napi_env env, napi_value exports) {
   hp::InitGemm(env, exports);
   hp::InitConv(env, exports);
+  hp::InitElementwise(env, exports);
+  hp::InitPool(env, exports);
   hp::InitGru(env, exports);
   return exports;
 }

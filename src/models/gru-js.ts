@@ -19,7 +19,10 @@
  * The factors K depend only on saved forward values, so they are computed for all steps at
  * once; the sequential part is then 5–6 ops per step (tile dh, multiply, matmul, dh ⊙ z, add,
  * plus the output's gradient). The weight gradients are whole-sequence matmuls at the end.
- * Transposed operands are transposed explicitly first: wasm's matmul is slow on them.
+ * Transposed operands are transposed explicitly first: wasm's matmul is slow on them. Steps
+ * are read out of whole-sequence tensors with Gather, not unstack/slice: wasm's Slice (behind
+ * Unpack and SplitV) copies its entire input out of the heap for every output, which made
+ * unstacking [T, B, 3H] cost O(T²) (about 250 ms per call at T = 93).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -38,13 +41,18 @@ const enum Saved {
   ZSteps, // first of T tensors z_t [B, H]
 }
 
+/** Reads step t of a time-major [T, B, C] tensor as [B, C] (Gather with a scalar index). */
+function stepReader(seq: tf.Tensor): (t: number) => tf.Tensor2D {
+  return (t) => tf.gather(seq, tf.scalar(t, 'int32')) as tf.Tensor2D;
+}
+
 export function gruForwardJs(x: tf.Tensor3D, w: GruWeights, returnSequences: boolean): { value: tf.Tensor; saved: tf.Tensor[] } {
   const [B, T, I] = x.shape;
   const H = w.recurrentKernel.shape[0];
   const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, I]);
   const biasRz = tf.add(tf.slice(w.bias, 0, 2 * H), tf.slice(w.recurrentBias, 0, 2 * H));
-  const projRz = tf.unstack(tf.reshape(tf.fused.matMul({ a: xt, b: tf.slice(w.kernel, [0, 0], [I, 2 * H]), bias: biasRz }), [T, B, 2 * H]));
-  const projN = tf.unstack(tf.reshape(tf.fused.matMul({ a: xt, b: tf.slice(w.kernel, [0, 2 * H], [I, H]), bias: tf.slice(w.bias, 2 * H, H) }), [T, B, H]));
+  const projRz = stepReader(tf.reshape(tf.fused.matMul({ a: xt, b: tf.slice(w.kernel, [0, 0], [I, 2 * H]), bias: biasRz }), [T, B, 2 * H]));
+  const projN = stepReader(tf.reshape(tf.fused.matMul({ a: xt, b: tf.slice(w.kernel, [0, 2 * H], [I, H]), bias: tf.slice(w.bias, 2 * H, H) }), [T, B, H]));
   const wRz = tf.slice(w.recurrentKernel, [0, 0], [H, 2 * H]);
   const wN = tf.slice(w.recurrentKernel, [0, 2 * H], [H, H]);
   const bN = tf.slice(w.recurrentBias, 2 * H, H);
@@ -56,10 +64,10 @@ export function gruForwardJs(x: tf.Tensor3D, w: GruWeights, returnSequences: boo
   const hns: tf.Tensor[] = [];
   const hPrevs: tf.Tensor[] = [];
   for (let t = 0; t < T; t++) {
-    const rz = tf.sigmoid(tf.add(projRz[t], tf.matMul(h, wRz)));
+    const rz = tf.sigmoid(tf.add(projRz(t), tf.matMul(h, wRz)));
     const [r, z] = tf.split(rz, 2, 1);
     const hn = tf.fused.matMul({ a: h, b: wN, bias: bN });
-    const n = tf.tanh(tf.add(projN[t], tf.mul(r, hn)));
+    const n = tf.tanh(tf.add(projN(t), tf.mul(r, hn)));
     hPrevs.push(h);
     h = tf.add(n, tf.mul(z, tf.sub(h, n)));
     rs.push(r);
@@ -88,16 +96,16 @@ export function gruBackwardJs(dy: tf.Tensor, saved: tf.Tensor[], returnSequences
   const kn = tf.mul(tf.sub(1, Z), tf.sub(1, tf.square(N)));
   const kz = tf.mul(tf.sub(HPrev, N), tf.mul(Z, tf.sub(1, Z)));
   const kr = tf.mul(tf.mul(kn, Hn), tf.mul(R, tf.sub(1, R)));
-  const khSteps = tf.unstack(tf.concat([kr, kz, tf.mul(kn, R)], 2));
+  const khStep = stepReader(tf.concat([kr, kz, tf.mul(kn, R)], 2));
   const wT = tf.transpose(recurrentKernel);
-  const dySteps = returnSequences ? tf.unstack(tf.transpose(dy, [1, 0, 2])) : [];
+  const dyStep = returnSequences ? stepReader(tf.transpose(dy, [1, 0, 2])) : null;
 
   const dhs: tf.Tensor[] = new Array<tf.Tensor>(T);
   const dghs: tf.Tensor[] = new Array<tf.Tensor>(T);
   let dh: tf.Tensor | null = returnSequences ? null : dy;
   for (let t = T - 1; t >= 0; t--) {
-    const g: tf.Tensor = returnSequences ? (dh === null ? dySteps[t] : tf.add(dh, dySteps[t])) : (dh as tf.Tensor);
-    const dgh = tf.mul(tf.concat([g, g, g], 1), khSteps[t]);
+    const g: tf.Tensor = dyStep === null ? (dh as tf.Tensor) : dh === null ? dyStep(t) : tf.add(dh, dyStep(t));
+    const dgh = tf.mul(tf.concat([g, g, g], 1), khStep(t));
     dhs[t] = g;
     dghs[t] = dgh;
     // h_0 is a constant: no gradient to carry past the first step.

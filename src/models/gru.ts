@@ -101,7 +101,8 @@ export function gruSequenceStepwise(x: tf.Tensor3D, w: GruWeights, returnSequenc
     // All input projections at once, laid out time-major so each step is a contiguous slice.
     const timeMajor = tf.reshape(tf.transpose(x, [1, 0, 2]), [time * batch, features]);
     const projected = tf.add(tf.matMul(timeMajor, w.kernel), w.bias);
-    const perStep = tf.unstack(tf.reshape(projected, [time, batch, gates])) as tf.Tensor2D[];
+    // (tfjs' Unpack gradient breaks on a single output: one step needs no unstacking.)
+    const perStep = time === 1 ? [projected as tf.Tensor2D] : (tf.unstack(tf.reshape(projected, [time, batch, gates])) as tf.Tensor2D[]);
     let h: tf.Tensor2D = tf.zeros([batch, units]);
     const states: tf.Tensor2D[] = [];
     for (let t = 0; t < time; t++) {

@@ -82,9 +82,9 @@ export function writeKaggleCsv(path: string, signals: Float32Array, labels: Arra
 }
 
 /** Brute force: squared distances computed directly, sorted by (distance, index). */
-export function bruteKnn(x: Float32Array, n: number, d: number, k: number): number[][] {
+export function bruteKnn(x: Float32Array, n: number, d: number, k: number, rows?: readonly number[]): number[][] {
   const out: number[][] = [];
-  for (let i = 0; i < n; i++) {
+  for (const i of rows ?? Array.from({ length: n }, (_, r) => r)) {
     const ds: Array<[number, number]> = [];
     for (let j = 0; j < n; j++) {
       if (j === i) continue;
@@ -93,7 +93,7 @@ export function bruteKnn(x: Float32Array, n: number, d: number, k: number): numb
       ds.push([s, j]);
     }
     ds.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    out.push(ds.slice(0, k).map((e) => e[1]));
+    out[i] = ds.slice(0, k).map((e) => e[1]);
   }
   return out;
 }

@@ -22,7 +22,7 @@ test('tiled brute force equals a direct brute force (sizes around the 4-row tile
 test('projected k-d tree search is exact: heartbeats of one class and unstructured random data', () => {
   const syn = generateSynthetic({ n: 4000, seed: 3 });
   const rows: number[] = [];
-  for (let i = 0; i < syn.count && rows.length < 700; i++) if (syn.labels.classIndex[i] === 0) rows.push(i);
+  for (let i = 0; i < syn.count && rows.length < 500; i++) if (syn.labels.classIndex[i] === 0) rows.push(i);
   const beats = new Float32Array(rows.length * BEAT_LENGTH);
   rows.forEach((i, r) => beats.set(syn.signals.subarray(i * BEAT_LENGTH, (i + 1) * BEAT_LENGTH), r * BEAT_LENGTH));
   assertEqualsBrute(projectedKdTreeKnn(beats, rows.length, BEAT_LENGTH, 5), beats, rows.length, BEAT_LENGTH, 5, 'beats');

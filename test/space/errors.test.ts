@@ -209,7 +209,7 @@ const CASES: readonly Case[] = [
   { name: 'data source that is not a data file', yaml: `data: {source: beats.txt}\n${P}`, at: '1:16', says: 'data.source: expected "synthetic" or the path of an .h5/.hdf5 or .csv file, got "beats.txt"' },
   { name: 'synthetic set size of zero', yaml: `data: {n: 0}\n${P}`, at: '1:11', says: 'data.n: expected an integer >= 1, got 0' },
   { name: 'empty study name', yaml: `study: ""\n${P}`, at: '1:8', says: 'study: expected a non-empty string, got ""' },
-  { name: 'unknown backend', yaml: `backend: gpu\n${P}`, at: '1:10', says: 'backend: expected one of "auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu", got "gpu"' },
+  { name: 'unknown backend', yaml: `backend: gpu\n${P}`, at: '1:10', says: 'backend: expected one of "auto", "tensorflow-gpu", "tensorflow", "native", "wasm", "cpu", got "gpu"' },
 ];
 
 test('the error table has at least 25 cases with distinct names', () => {
