@@ -10,7 +10,7 @@
  * each worker reads its batches lazily.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import type { DataSettings } from '../space/settings.js';
 import { importCsv } from './csv.js';
@@ -118,7 +118,7 @@ interface LoadedData {
 }
 
 /** Reads an HDF5 file: labels, groups, and the signals into shared memory when they fit. */
-async function loadHdf5(path: string, identity: string, description: string, budget: number, log: (m: string) => void): Promise<LoadedData> {
+async function loadHdf5(path: string, identity: string, description: string, budget: number, cacheDir: string, log: (m: string) => void): Promise<LoadedData> {
   const ds = await LazyHdf5Dataset.open(path);
   try {
     const labels = ds.readLabels();
@@ -134,11 +134,20 @@ async function loadHdf5(path: string, identity: string, description: string, bud
     // ~2 MiB per read, whole chunks: h5wasm allocates a fresh buffer per read (and its wasm heap
     // never shrinks), so small blocks keep the peak memory of this pass low.
     const blockRows = Math.max(chunkRows, Math.floor((2 * 1024 * 1024) / (rowSize * 4) / chunkRows) * chunkRows);
-    log(`${fits ? 'loading' : 'checking'} ${count} signals of ${path} (${(bytes / 1024 ** 2).toFixed(1)} MiB as float32, budget ${(budget / 1024 ** 2).toFixed(0)} MiB)`);
-    for (let a = 0; a < count; a += blockRows) {
-      const b = Math.min(count, a + blockRows);
-      const rows = ds.readRange(a, b);
-      target?.view.set(rows, a * rowSize);
+    // A file already checked (same path, size and mtime) is not scanned again: every worker
+    // process of a study calls prepareStudyData, and the scan of a large file takes seconds.
+    const checkedMarker = join(cacheDir, `checked-${hash(identity)}`);
+    if (fits || !existsSync(checkedMarker)) {
+      log(`${fits ? 'loading' : 'checking'} ${count} signals of ${path} (${(bytes / 1024 ** 2).toFixed(1)} MiB as float32, budget ${(budget / 1024 ** 2).toFixed(0)} MiB)`);
+      for (let a = 0; a < count; a += blockRows) {
+        const b = Math.min(count, a + blockRows);
+        const rows = ds.readRange(a, b);
+        target?.view.set(rows, a * rowSize);
+      }
+      if (!fits) {
+        mkdirSync(cacheDir, { recursive: true });
+        writeFileSync(checkedMarker, `${identity}\n`);
+      }
     }
     return { identity, description, file: path, labels, groups, count, length, channels, shared: target?.shared ?? null, hdf5Path: fits ? null : path };
   } finally {
@@ -191,7 +200,7 @@ async function loadSynthetic(settings: DataSettings, budget: number, cacheDir: s
     w.close();
     renameSync(tmp, path);
   }
-  const loaded = await loadHdf5(path, identity, description, budget, log);
+  const loaded = await loadHdf5(path, identity, description, budget, cacheDir, log);
   return { ...loaded, file: description };
 }
 
@@ -210,10 +219,10 @@ async function loadSource(settings: DataSettings, opts: PrepareOptions, log: (m:
       log(`importing ${path} into ${h5}`);
       await importCsv([path], h5);
     }
-    const loaded = await loadHdf5(h5, identity, path, budget, log);
+    const loaded = await loadHdf5(h5, identity, path, budget, opts.cacheDir, log);
     return { ...loaded, file: path };
   }
-  return loadHdf5(path, `hdf5|${fileIdentity(path)}`, path, budget, log);
+  return loadHdf5(path, `hdf5|${fileIdentity(path)}`, path, budget, opts.cacheDir, log);
 }
 
 /**

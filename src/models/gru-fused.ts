@@ -4,12 +4,14 @@
  * ops per timestep. Maths: PyTorch's nn.GRU (Cho et al. 2014, reset gate after the recurrent
  * product; see gru.ts), gates packed (r, z, n), weights in the layer's layout.
  *
- * Two implementations behind `gruSequence`:
+ * Three implementations of one algorithm behind `gruSequence`:
  *  - 'native': the addon (native/src/gru.cc) as the kernels HpGruForward/HpGruBackward, on
- *    backends with TypedArray storage (gru-native.ts);
- *  - 'js': the same algorithm written with tf ops, for every other backend (wasm, webgl,
- *    tensorflow): one matmul for all input projections, ~11 ops per step forward and ~6 per
- *    step backward, the rest as whole-sequence ops (see gru-js.ts).
+ *    backends with TypedArray storage, 'native' and 'cpu' (gru-native.ts);
+ *  - 'wasm': the same two kernels for the wasm backend, in JS over the wasm heap around
+ *    XNNPACK matmuls (gru-wasm.ts): the path where the addon cannot be built;
+ *  - 'js': tf ops, for any backend (tensorflow, webgl, cpu without the addon): one matmul for
+ *    all input projections, 13 ops per step forward and ~6 per step backward, the rest as
+ *    whole-sequence ops (gru-js.ts).
  *
  * Both are wrapped in tf.customGrad, so the tape records one node per layer, and the tensors
  * the backward pass needs are saved through customGrad's `save` (kept only while a gradient
@@ -19,6 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { gruBackwardJs, gruForwardJs } from './gru-js.js';
 import { GRU_BACKWARD_KERNEL, GRU_FORWARD_KERNEL, registerNativeGruKernels } from './gru-native.js';
+import { registerWasmGruKernels } from './gru-wasm.js';
 
 /** The four parameters of a GRU layer, in the layer's (transposed PyTorch) layout. */
 export interface GruWeights {
@@ -32,7 +35,7 @@ export interface GruWeights {
   readonly recurrentBias: tf.Tensor1D;
 }
 
-export type FusedGruImplementation = 'native' | 'js';
+export type FusedGruImplementation = 'native' | 'wasm' | 'js';
 
 type GruOp = (x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, recurrentBias: tf.Tensor1D) => tf.Tensor;
 
@@ -48,7 +51,8 @@ function unpack(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor[]
   return { inputs: args.slice(0, -1) as tf.Tensor[], save };
 }
 
-function nativeOp(returnSequences: boolean): GruOp {
+/** The op over the HpGruForward/HpGruBackward kernels of the active backend ('native' and 'wasm'). */
+function kernelOp(returnSequences: boolean): GruOp {
   const attrs = { returnSequences };
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>): GradResult => {
     const { inputs, save } = unpack(args);
@@ -76,10 +80,11 @@ function jsOp(returnSequences: boolean): GruOp {
 const ops = new Map<string, GruOp>();
 
 function op(implementation: FusedGruImplementation, returnSequences: boolean): GruOp {
-  const key = `${implementation}:${returnSequences}`;
+  const kind = implementation === 'js' ? 'js' : 'kernels';
+  const key = `${kind}:${returnSequences}`;
   let f = ops.get(key);
   if (f === undefined) {
-    f = implementation === 'native' ? nativeOp(returnSequences) : jsOp(returnSequences);
+    f = kind === 'js' ? jsOp(returnSequences) : kernelOp(returnSequences);
     ops.set(key, f);
   }
   return f;
@@ -88,7 +93,8 @@ function op(implementation: FusedGruImplementation, returnSequences: boolean): G
 /**
  * Runs a GRU layer over x [batch, time, features] from h₀ = 0: every hidden state
  * [batch, time, units] when `returnSequences`, else the last one [batch, units].
- * 'native' needs the addon and a backend of NATIVE_GRU_BACKENDS (see nativeGruUsable()).
+ * 'native' needs the addon and a backend of NATIVE_GRU_BACKENDS (see nativeGruUsable()),
+ * 'wasm' the wasm backend; 'js' runs anywhere.
  */
 function gruSequenceImpl(x: tf.Tensor3D, weights: GruWeights, returnSequences: boolean, implementation: FusedGruImplementation): tf.Tensor {
   const [, time, features] = x.shape;
@@ -98,6 +104,7 @@ function gruSequenceImpl(x: tf.Tensor3D, weights: GruWeights, returnSequences: b
     throw new Error(`GRU weights [${weights.kernel.shape}] / [${weights.recurrentKernel.shape}] do not fit ${features} features`);
   }
   if (implementation === 'native' && !registerNativeGruKernels()) throw new Error('the native GRU kernels are not available (addon not built)');
+  if (implementation === 'wasm') registerWasmGruKernels();
   return op(implementation, returnSequences)(x, weights.kernel, weights.recurrentKernel, weights.bias, weights.recurrentBias);
 }
 

@@ -1,13 +1,13 @@
 /**
- * The fused GRU op written with tf ops, for backends without the addon (wasm, webgl,
- * tensorflow). Same algorithm as native/src/gru.cc, arranged so that the per-step work is as
+ * The fused GRU op written with tf ops, for backends without kernels of their own for it
+ * (tensorflow, webgl, cpu without the addon; wasm has gru-wasm.ts). Same algorithm as native/src/gru.cc, arranged so that the per-step work is as
  * few kernel calls as possible (each call costs tens of µs of engine overhead on wasm,
  * more than the arithmetic of a small step):
  *
- * Forward, time-major: the input projections of all steps are two matmuls (r/z part and n
- * part, so each step's slice is contiguous), with b_hr and b_hz folded into the first, since
- * only b_hn sits inside r ⊙ (·). Each step is then 11 ops: σ(gx_rz + h·W_hrz), a split,
- * h·W_hn + b_hn, n = tanh(gx_n + r ⊙ hn) and h' = n + z ⊙ (h − n).
+ * Forward, time-major: the input projections of all steps are one matmul per gate (so each
+ * step's slice is contiguous), with b_hr and b_hz folded in, since only b_hn sits inside
+ * r ⊙ (·). Each step is then 13 ops: r = σ(gx_r + h·W_hr), z likewise, h·W_hn + b_hn,
+ * n = tanh(gx_n + r ⊙ hn) and h' = n + z ⊙ (h − n).
  *
  * Backward: with a = pre-activation and dh = dL/dh' (Cho et al. 2014 equations, derivatives
  * σ' = σ(1 − σ), tanh' = 1 − tanh²):
@@ -19,10 +19,9 @@
  * The factors K depend only on saved forward values, so they are computed for all steps at
  * once; the sequential part is then 5–6 ops per step (tile dh, multiply, matmul, dh ⊙ z, add,
  * plus the output's gradient). The weight gradients are whole-sequence matmuls at the end.
- * Transposed operands are transposed explicitly first: wasm's matmul is slow on them. Steps
- * are read out of whole-sequence tensors with Gather, not unstack/slice: wasm's Slice (behind
- * Unpack and SplitV) copies its entire input out of the heap for every output, which made
- * unstacking [T, B, 3H] cost O(T²) (about 250 ms per call at T = 93).
+ * Transposed operands are transposed explicitly first (wasm's matmul, for one, is slow on
+ * them). Steps are read out of whole-sequence tensors by one unstack each (a single kernel
+ * call; on wasm it would copy the whole input per step, one reason wasm has its own kernels).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -41,21 +40,27 @@ const enum Saved {
   ZSteps, // first of T tensors z_t [B, H]
 }
 
-/** Reads step t of a time-major [T, B, C] tensor as [B, C] (Gather with a scalar index). */
+/** Reads step t of a time-major [T, B, C] tensor as [B, C]. */
 function stepReader(seq: tf.Tensor): (t: number) => tf.Tensor2D {
-  return (t) => tf.gather(seq, tf.scalar(t, 'int32')) as tf.Tensor2D;
+  const steps = tf.unstack(seq) as tf.Tensor2D[];
+  return (t) => steps[t];
 }
 
 export function gruForwardJs(x: tf.Tensor3D, w: GruWeights, returnSequences: boolean): { value: tf.Tensor; saved: tf.Tensor[] } {
   const [B, T, I] = x.shape;
   const H = w.recurrentKernel.shape[0];
   const xt = tf.reshape(tf.transpose(x, [1, 0, 2]), [T * B, I]);
-  const biasRz = tf.add(tf.slice(w.bias, 0, 2 * H), tf.slice(w.recurrentBias, 0, 2 * H));
-  const projRz = stepReader(tf.reshape(tf.fused.matMul({ a: xt, b: tf.slice(w.kernel, [0, 0], [I, 2 * H]), bias: biasRz }), [T, B, 2 * H]));
-  const projN = stepReader(tf.reshape(tf.fused.matMul({ a: xt, b: tf.slice(w.kernel, [0, 2 * H], [I, H]), bias: tf.slice(w.bias, 2 * H, H) }), [T, B, H]));
-  const wRz = tf.slice(w.recurrentKernel, [0, 0], [H, 2 * H]);
-  const wN = tf.slice(w.recurrentKernel, [0, 2 * H], [H, H]);
-  const bN = tf.slice(w.recurrentBias, 2 * H, H);
+  // Gate g's columns of a packed [·, 3H] matrix or [3H] bias.
+  const cols = (m: tf.Tensor2D, g: number): tf.Tensor2D => tf.slice(m, [0, g * H], [m.shape[0], H]);
+  const part = (v: tf.Tensor1D, g: number): tf.Tensor1D => tf.slice(v, g * H, H);
+  // Per gate, so that no step has to split a [B, 3H] result (a strided copy; slow on cpu).
+  const proj = (g: number, bias: tf.Tensor1D): ((t: number) => tf.Tensor2D) =>
+    stepReader(tf.reshape(tf.fused.matMul({ a: xt, b: cols(w.kernel, g), bias }), [T, B, H]));
+  const projR = proj(0, tf.add(part(w.bias, 0), part(w.recurrentBias, 0)));
+  const projZ = proj(1, tf.add(part(w.bias, 1), part(w.recurrentBias, 1)));
+  const projN = proj(2, part(w.bias, 2));
+  const [wR, wZ, wN] = [0, 1, 2].map((g) => cols(w.recurrentKernel, g));
+  const bN = part(w.recurrentBias, 2);
 
   let h: tf.Tensor2D = tf.zeros([B, H]);
   const rs: tf.Tensor[] = [];
@@ -64,8 +69,8 @@ export function gruForwardJs(x: tf.Tensor3D, w: GruWeights, returnSequences: boo
   const hns: tf.Tensor[] = [];
   const hPrevs: tf.Tensor[] = [];
   for (let t = 0; t < T; t++) {
-    const rz = tf.sigmoid(tf.add(projRz(t), tf.matMul(h, wRz)));
-    const [r, z] = tf.split(rz, 2, 1);
+    const r = tf.sigmoid(tf.add(projR(t), tf.matMul(h, wR)));
+    const z = tf.sigmoid(tf.add(projZ(t), tf.matMul(h, wZ)));
     const hn = tf.fused.matMul({ a: h, b: wN, bias: bN });
     const n = tf.tanh(tf.add(projN(t), tf.mul(r, hn)));
     hPrevs.push(h);

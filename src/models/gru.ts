@@ -15,12 +15,13 @@
  * two biases are `bias_ih_l{k}` and `bias_hh_l{k}`, so PyTorch weights load by transposing.
  *
  * Compute paths (`setGruImplementation`; the weights and the function are the same in all):
- *  - 'native' / 'js': the whole sequence as one op with a hand-written backward pass
- *    (gru-fused.ts): the addon's kernels on backends with TypedArray storage, else tf ops;
+ *  - 'native' / 'wasm' / 'js': the whole sequence as one op with a hand-written backward pass
+ *    (gru-fused.ts): the addon's kernels on backends with TypedArray storage, JS kernels on
+ *    the wasm heap for wasm, tf ops elsewhere;
  *  - 'stepwise': per timestep through a replaceable cell (`setGruCell`), differentiated by
  *    tfjs' tape; the reference the fused op is tested against, and slow (about 150 kernel
  *    calls per timestep forward and backward).
- * 'auto' (the default) takes 'native' where it applies, else 'js' — unless a cell other than
+ * 'auto' (the default) takes 'native' where it applies, 'wasm' on wasm, else 'js' — unless a cell other than
  * the reference one was set with setGruCell, which only the stepwise path can use.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -85,7 +86,8 @@ export function setGruImplementation(impl: GruImplementation): void {
 export function resolveGruImplementation(): Exclude<GruImplementation, 'auto'> {
   if (implementation !== 'auto') return implementation;
   if (activeCell !== pytorchGruCell) return 'stepwise';
-  return nativeGruUsable() ? 'native' : 'js';
+  if (nativeGruUsable()) return 'native';
+  return tf.getBackend() === 'wasm' ? 'wasm' : 'js';
 }
 
 /**

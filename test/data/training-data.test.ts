@@ -152,7 +152,13 @@ test('lazy HDF5 reads and shared memory give identical batches (memory budget de
   const syn = generateSynthetic({ n: 700, seed: 12 });
   await writeHdf5(file, syn, { chunkRows: 16 });
   const shared = await prepareStudyData(settings({ source: file }), { cacheDir: join(dir, 'cache') });
-  const lazy = await prepareStudyData(settings({ source: file, memory_budget: 100_000 }), { cacheDir: join(dir, 'cache') });
+  const messages: string[] = [];
+  const lazy = await prepareStudyData(settings({ source: file, memory_budget: 100_000 }), { cacheDir: join(dir, 'cache'), log: (m) => messages.push(m) });
+  assert.ok(messages.some((m) => m.startsWith('checking 700 signals')), messages.join('\n'));
+  // The finiteness scan of an over-budget file runs once per file version, not per worker process.
+  const again: string[] = [];
+  await prepareStudyData(settings({ source: file, memory_budget: 100_000 }), { cacheDir: join(dir, 'cache'), log: (m) => again.push(m) });
+  assert.ok(!again.some((m) => m.startsWith('checking')), again.join('\n'));
   assert.equal(shared.storage, 'shared');
   assert.equal(lazy.storage, 'lazy');
   assert.equal(lazy.ref.signals.kind, 'hdf5');

@@ -1,5 +1,6 @@
 /**
- * The fused GRU op (gru-fused.ts: the addon's kernels and the tf-ops fallback) against the
+ * The fused GRU op (gru-fused.ts: the addon's kernels, the wasm kernels and the tf-ops
+ * fallback) against the
  * stepwise reference layer, whose cell is tfjs autodiff over PyTorch's equations (itself
  * checked against torch.nn.GRU in gru.test.ts): outputs and all five gradients agree within
  * 1e-4 relative error, for whole sequences and last states, over several shapes; training a
@@ -10,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
 
+import { initBackend } from '../../src/backend/index.js';
 import type { DataInfo } from '../../src/data/types.js';
 import { buildModel } from '../../src/models/index.js';
 import { gruSequence, type FusedGruImplementation, type GruWeights } from '../../src/models/gru-fused.js';
@@ -120,6 +122,50 @@ describe('fused GRU, tf-ops implementation (any backend)', () => {
   });
 });
 
+describe('fused GRU, wasm kernels (JS over the wasm heap)', () => {
+  let onWasm = false;
+  let previous = '';
+
+  before(async () => {
+    await useTestBackend();
+    previous = tf.getBackend();
+    try {
+      await initBackend('wasm');
+      onWasm = true;
+    } catch {
+      onWasm = false; // tfjs-backend-wasm not loadable here: nothing to test
+    }
+  });
+
+  after(async () => {
+    await tf.setBackend(previous);
+  });
+
+  it('matches the stepwise layer: output and every gradient', (t) => {
+    if (!onWasm) return t.skip('the wasm backend does not load here');
+    compareWithStepwise('wasm');
+  });
+
+  it('is chosen by auto on wasm and trains reproducibly', (t) => {
+    if (!onWasm) return t.skip('the wasm backend does not load here');
+    assert.equal(resolveGruImplementation(), 'wasm');
+    assert.deepEqual(trainedWeights(5), trainedWeights(5));
+  });
+
+  it('leaks no wasm memory', (t) => {
+    if (!onWasm) return t.skip('the wasm backend does not load here');
+    const x = tf.randomNormal([3, 8, 4], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const w = randomWeights(4, 5, 4);
+    const run = (): void => tf.dispose(tf.grads((xi: tf.Tensor) => tf.sum(gruSequence(xi as tf.Tensor3D, w, true, 'wasm')))([x]));
+    run();
+    const before = tf.memory();
+    run();
+    assert.equal(tf.memory().numTensors, before.numTensors);
+    assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
+    tf.dispose([x, ...Object.values(w)]);
+  });
+});
+
 describe('fused GRU, native implementation (addon, cpu-backed tensors)', () => {
   let previous = '';
   const skip = loadGruAddon() === null ? 'the addon is not built (native/build/Release/hpsearch_native.node)' : false;
@@ -163,7 +209,7 @@ describe('fused GRU, native implementation (addon, cpu-backed tensors)', () => {
   it('gives the same layer outputs as the tf-ops implementation', { skip }, () => {
     const layer = new PyTorchGRU({ units: 7, returnSequences: true, seed: 4 });
     const x = tf.randomNormal([3, 10, 5], 0, 1, 'float32', 9);
-    const run = (impl: 'native' | 'js'): tf.Tensor => {
+    const run = (impl: FusedGruImplementation): tf.Tensor => {
       setGruImplementation(impl);
       try {
         return layer.apply(x) as tf.Tensor;

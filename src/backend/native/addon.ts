@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** The functions of native/src/{gemm,conv}.cc that the backend uses. */
+/** The functions of native/src/{gemm,conv,elementwise,pool}.cc that the backend uses. */
 export interface NativeAddon {
   /** C[M,N] = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions (hp::sgemm). */
   sgemm(
@@ -40,11 +40,53 @@ export interface NativeAddon {
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   /** dw ([KH, KW, C, OC]) of the convolution with that geometry (dw is overwritten). */
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+  /**
+   * out = a op b; op 0 add, 1 sub, 2 mul, 3 div, 4 squared difference, 5 max, 6 min; mode 0 same
+   * length, 1 b scalar, 2 a scalar, 3 b repeats with period `inner`, 4 a repeats.
+   */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number, inner: number): void;
+  /** out = Σ inputs (all of out's length). */
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  /** op 0 relu, 1 step (x > 0 ? 1 : alpha), 2 square, 3 neg, 4 sqrt, 5 rsqrt, 6 abs, 7 reciprocal. */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** x as [outer, mid, inner] reduced over mid into out [outer, inner]; op 0 sum, 1 mean, 2 max. */
+  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  /** out = x of `shape` tiled `reps` times along each axis. */
+  tile(x: Float32Array, out: Float32Array, shape: Int32Array, reps: Int32Array): void;
+  /** out = offset + (x − mean)·scale/√(variance + eps), parameters per channel (last axis) or single. */
+  batchNorm(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    out: Float32Array,
+    channels: number,
+    epsilon: number,
+  ): void;
+  /** NHWC max pool; geometry [N, IH, IW, C, OH, OW, FH, FW, SH, SW, DH, DW, padTop, padLeft]. */
+  maxPool(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  /** dx of that max pool (dx is overwritten). */
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
 }
 
 export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon; readonly path: string } | { readonly ok: false; readonly reason: string };
 
-const REQUIRED: readonly (keyof NativeAddon)[] = ['sgemm', 'sgemmKernel', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'];
+const REQUIRED: readonly (keyof NativeAddon)[] = [
+  'sgemm',
+  'sgemmKernel',
+  'conv2d',
+  'conv2dBackpropInput',
+  'conv2dBackpropFilter',
+  'binary',
+  'addN',
+  'unary',
+  'reduce',
+  'tile',
+  'batchNorm',
+  'maxPool',
+  'maxPoolGrad',
+];
 
 /**
  * Where the addon is: $HPSEARCH_NATIVE_ADDON if set (to try another build), else

@@ -1,6 +1,8 @@
 /**
  * The 'native' tfjs backend: tfjs' cpu backend (tensors as TypedArrays) with the hot kernels
- * replaced by the C++ addon (native/): convolutions and their gradients, matrix products.
+ * replaced by the C++ addon (native/): convolutions and their gradients, matrix products, and
+ * the element-wise, reduction, batch-norm and pooling kernels that a training step runs over
+ * whole activations.
  * Every other kernel is the cpu backend's, registered under 'native' too, so any model that
  * runs on cpu runs here, with the same numbers up to float rounding (tests: 1e-4 relative).
  */
@@ -8,7 +10,10 @@ import { findBackendFactory, getKernel, getKernelsForBackend, registerBackend, r
 
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { makeConvKernels } from './conv.js';
+import { makeElementwiseKernels } from './elementwise.js';
 import { makeMatMulKernels } from './matmul.js';
+import { makeNormPoolKernels } from './norm-pool.js';
+import { makeReduceKernels } from './reduce.js';
 
 export { loadNativeAddon, nativeAddonPath, type AddonLoad, type NativeAddon } from './addon.js';
 
@@ -16,7 +21,13 @@ export const NATIVE_BACKEND = 'native';
 
 /** Kernels the addon provides for 'native' (the rest are the cpu backend's). */
 export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
-  return [...makeConvKernels(addon), ...makeMatMulKernels(addon)];
+  return [
+    ...makeConvKernels(addon),
+    ...makeMatMulKernels(addon),
+    ...makeElementwiseKernels(addon),
+    ...makeReduceKernels(addon),
+    ...makeNormPoolKernels(addon),
+  ];
 }
 
 export type NativePrepare = { readonly ok: true; readonly kernel: string; readonly kernels: readonly string[] } | { readonly ok: false; readonly reason: string };
