@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--steps N]
+ * `npm run bench [-- --json] [--backend auto|tensorflow-gpu|tensorflow|native|wasm|cpu] [--steps N]
  *                [--only NAME[,NAME...]] [--profile]`
  *
  * Median wall time of one training step (forward, backward, Adam update) on random data after
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs';
 
-import { BackendUnavailableError, describeBackend, initBackend, type BackendInfo } from '../src/backend/index.js';
+import { AUTO_ORDER, BackendUnavailableError, describeBackend, initBackend, type BackendInfo } from '../src/backend/index.js';
 import type { DataInfo } from '../src/data/types.js';
 import { buildModel, countParams, type BuiltModel } from '../src/models/index.js';
 import type { BackendName } from '../src/space/settings.js';
@@ -201,7 +201,7 @@ function printTable(info: BackendInfo, results: readonly Result[], steps: number
 
 function usage(message: string): never {
   console.error(`bench: ${message}`);
-  console.error('usage: npm run bench -- [--json] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--steps N] [--only NAME[,NAME]] [--profile]');
+  console.error(`usage: npm run bench -- [--json] [--backend ${['auto', ...AUTO_ORDER].join('|')}] [--steps N] [--only NAME[,NAME]] [--profile]`);
   process.exit(2);
 }
 
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   } catch (err) {
     usage(err instanceof Error ? err.message : String(err));
   }
-  const backends: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+  const backends: readonly BackendName[] = ['auto', ...AUTO_ORDER];
   const backend = args.backend as BackendName;
   if (!backends.includes(backend)) usage(`--backend must be one of ${backends.join(', ')}, got "${args.backend}"`);
   const steps = Number(args.steps);

@@ -35,7 +35,7 @@ const SHAPES = [
   ['dense 5120->128 b16', 16, 128, 5120, false, false],
 ];
 
-console.log(`micro-kernel: ${addon.sgemmKernel()}`);
+console.log(`micro-kernel: ${addon.sgemmKernel()}; median of ${reps} runs (best in brackets)`);
 for (const [label, M, N, K, ta, tb] of SHAPES) {
   const A = random(M * K), B = random(K * N), C = new Float32Array(M * N);
   const lda = ta ? M : K, ldb = tb ? K : N;
@@ -53,4 +53,29 @@ for (const [label, M, N, K, ta, tb] of SHAPES) {
     `${label.padEnd(32)} M=${String(M).padStart(5)} N=${String(N).padStart(4)} K=${String(K).padStart(5)}  ` +
       `${ms.toFixed(3).padStart(8)} ms  ${((2 * M * N * K) / ms / 1e6).toFixed(1).padStart(6)} GFLOP/s (best ${((2 * M * N * K) / best / 1e6).toFixed(1)})`,
   );
+}
+
+// A recurrent weight reused by 93 timesteps: per-call packing (sgemm) against hp::PackedB.
+if (addon.sgemmPrepacked !== undefined) {
+  console.log('GRU recurrent products, 93 per call, B packed per product (sgemm) or once (PackedB):');
+  for (const [label, M, N, K, tb] of [
+    ['gru fwd b32 h256 (h·W_hh)', 32, 768, 256, false],
+    ['gru bwd b32 h256 (dg·W_hhᵀ)', 32, 256, 768, true],
+    ['gru fwd b64 h64', 64, 192, 64, false],
+  ]) {
+    const A = random(M * K), B = random(K * N), C = new Float32Array(M * N), ldb = tb ? K : N;
+    const timed = (f) => {
+      const ts = [];
+      for (let r = 0; r < reps + 2; r++) {
+        const t0 = process.hrtime.bigint();
+        f();
+        if (r >= 2) ts.push(Number(process.hrtime.bigint() - t0) / 1e6 / 93);
+      }
+      return ts.sort((x, y) => x - y)[ts.length >> 1];
+    };
+    const plain = timed(() => { for (let i = 0; i < 93; i++) addon.sgemm(false, tb, M, N, K, 1, A, K, B, ldb, 0, C, N); });
+    const pre = timed(() => addon.sgemmPrepacked(false, tb, M, N, K, 1, A, K, B, ldb, 0, C, N, 93));
+    const gf = (ms) => ((2 * M * N * K) / ms / 1e6).toFixed(1);
+    console.log(`${label.padEnd(32)} sgemm ${plain.toFixed(3)} ms ${gf(plain)} GFLOP/s   PackedB ${pre.toFixed(3)} ms ${gf(pre)} GFLOP/s`);
+  }
 }

@@ -2,7 +2,7 @@
 // Which kernels (and on which shapes) one training step of a benchmark model spends its time in:
 // the detail behind `npm run bench -- --profile`, used to pick the kernels worth writing natively.
 //
-//   npm run build && node native/bench/profile-step.mjs [--backend native] [--model cnn2d-small] [--shapes]
+//   npm run build && node native/bench/profile-step.mjs [--backend native] [--model cnn2d-small] [--shapes] [--steps 5]
 //
 // Same models, batch sizes and step (variableGrads of the loss, Adam) as scripts/bench.ts; needs
 // dist/ (npm run build). --shapes splits each kernel's time by input shapes.
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'cnn2d-small' },
     shapes: { type: 'boolean', default: false },
     top: { type: 'string', default: '25' },
+    steps: { type: 'string', default: '5' },
   },
 });
 const spec = MODELS[args.model];
@@ -64,19 +65,34 @@ times.sort((a, b) => a - b);
 console.log(`median step ${times[3].toFixed(1)} ms (min ${times[0].toFixed(1)})`);
 
 tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
-const prof = await tf.profile(() => void step());
-const rows = new Map();
-let total = 0;
-for (const k of prof.kernels) {
-  if (k.name.endsWith('__op')) continue;
-  const key = args.shapes ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}` : k.name;
-  const r = rows.get(key) ?? { ms: 0, calls: 0 };
-  r.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  r.calls += 1;
-  rows.set(key, r);
-  total += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+// Several profiled steps; each kernel's time is its median over them (the machine is shared).
+const PROFILED = Number(args.steps);
+const perStep = [];
+for (let i = 0; i < PROFILED; i++) {
+  const prof = await tf.profile(() => void step());
+  const rows = new Map();
+  for (const k of prof.kernels) {
+    if (k.name.endsWith('__op')) continue;
+    const key = args.shapes ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}` : k.name;
+    const r = rows.get(key) ?? { ms: 0, calls: 0 };
+    r.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    r.calls += 1;
+    rows.set(key, r);
+  }
+  perStep.push({ rows, calls: prof.kernels.length });
 }
-console.log(`${prof.kernels.length} kernel calls, ${total.toFixed(1)} ms in kernels`);
-for (const [key, r] of [...rows].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(args.top))) {
-  console.log(`${r.ms.toFixed(2).padStart(9)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} % ${String(r.calls).padStart(5)}×  ${key}`);
+const med = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const keys = new Set(perStep.flatMap((p) => [...p.rows.keys()]));
+const table = [...keys].map((key) => ({
+  key,
+  ms: med(perStep.map((p) => p.rows.get(key)?.ms ?? 0)),
+  calls: perStep[0].rows.get(key)?.calls ?? 0,
+}));
+const total = table.reduce((s, r) => s + r.ms, 0);
+console.log(`${perStep[0].calls} kernel calls, ${total.toFixed(1)} ms in kernels (per-kernel medians of ${PROFILED} profiled steps)`);
+for (const r of table.sort((a, b) => b.ms - a.ms).slice(0, Number(args.top))) {
+  console.log(`${r.ms.toFixed(2).padStart(9)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)} % ${String(r.calls).padStart(5)}×  ${r.key}`);
 }

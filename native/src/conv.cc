@@ -13,21 +13,14 @@
 #include <cstring>
 
 #include "gemm.h"
+#include "conv_geom.h"
 #include "gemm_driver.h"
 #include "napi_util.h"
 
 namespace hp {
 namespace {
 
-struct Geom {
-  int64_t n, ih, iw, c;      // input
-  int64_t oh, ow, oc;        // output
-  int64_t kh, kw;            // filter
-  int64_t sh, sw, dh, dw;    // strides, dilations
-  int64_t pt, pl;            // top and left padding (bottom/right follow from the sizes)
-  int64_t M() const { return n * oh * ow; }
-  int64_t K() const { return kh * kw * c; }
-};
+using Geom = ConvGeom;
 
 // Per-thread scratch (flipped filters, dwᵀ, col2im chunks): one trial per worker thread.
 class Scratch {
@@ -119,10 +112,17 @@ class Im2colB final : public PackB {
       if (c0 + cols <= g_.c) {
         const int64_t fy = (t / g_.kw) * g_.dh - g_.pt, fx = (t % g_.kw) * g_.dw - g_.pl;
         Pixel p = DecodePixel(g_, k0);
+        const float* xc = x_ + c0;
         for (int64_t k = 0; k < kc; ++k) {
           const int64_t y = p.y * g_.sh + fy, x = p.x * g_.sw + fx;
           const bool in = y >= 0 && y < g_.ih && x >= 0 && x < g_.iw;
-          PackRowNR(in ? x_ + ((p.n * g_.ih + y) * g_.iw + x) * g_.c + c0 : nullptr, cols, d + k * kNR);
+          float* dk = d + k * kNR;
+          if (in && cols == kNR) {
+            // The common case, a whole panel row: a fixed-size copy the compiler inlines.
+            std::memcpy(dk, xc + ((p.n * g_.ih + y) * g_.iw + x) * g_.c, kNR * sizeof(float));
+          } else {
+            PackRowNR(in ? xc + ((p.n * g_.ih + y) * g_.iw + x) * g_.c : nullptr, cols, dk);
+          }
           if (++p.x == g_.ow) {
             p.x = 0;
             if (++p.y == g_.oh) {
@@ -163,7 +163,7 @@ class Im2colB final : public PackB {
   const float* x_;
 };
 
-enum Activation { kLinear = 0, kRelu = 1 };
+using Activation = ConvActivation;
 
 // y = act(y + bias) on a finished block, while it is in cache.
 class BiasActivation final : public Epilogue {
@@ -189,6 +189,9 @@ class BiasActivation final : public Epilogue {
 };
 
 void ConvForward(const Geom& g, const float* x, const float* w, float* y, const float* bias, Activation act) {
+  // HPSEARCH_NATIVE_NO_WINOGRAD=1 forces the direct product (to compare the two).
+  static const bool winograd = std::getenv("HPSEARCH_NATIVE_NO_WINOGRAD") == nullptr;
+  if (winograd && WinogradConv3x3(g, x, w, y, bias, act)) return;
   const Im2colA a(g, x);
   const StridedB b(w, g.oc, false);
   const BiasActivation epi(bias, act);

@@ -94,6 +94,8 @@ void RunBinary(Mode mode, const float* a, const float* b, float* out, int64_t n,
   }
 }
 
+bool BroadcastLengthsOk(int64_t mode, int64_t na, int64_t nb, int64_t n, int64_t inner);
+
 // binary(op, a, b, out, mode, inner)
 napi_value JsBinary(napi_env env, napi_callback_info info) {
   napi_value argv[6];
@@ -105,28 +107,11 @@ napi_value JsBinary(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   if (op < kAdd || op > kMin) return ThrowRange(env, "binary: unknown op");
-  const int64_t n = out.length;
-  bool ok = false;
-  switch (mode) {
-    case kSame:
-      ok = a.length == n && b.length == n;
-      break;
-    case kScalarB:
-      ok = a.length == n && b.length == 1;
-      break;
-    case kScalarA:
-      ok = a.length == 1 && b.length == n;
-      break;
-    case kCycleB:
-      ok = inner >= 1 && a.length == n && b.length == inner && n % inner == 0;
-      break;
-    case kCycleA:
-      ok = inner >= 1 && b.length == n && a.length == inner && n % inner == 0;
-      break;
-    default:
-      return ThrowRange(env, "binary: unknown broadcast mode");
+  if (mode < kSame || mode > kCycleA) return ThrowRange(env, "binary: unknown broadcast mode");
+  if (!BroadcastLengthsOk(mode, a.length, b.length, out.length, inner)) {
+    return ThrowRange(env, "binary: operand lengths do not match the broadcast mode");
   }
-  if (!ok) return ThrowRange(env, "binary: operand lengths do not match the broadcast mode");
+  const int64_t n = out.length;
   const Mode m = static_cast<Mode>(mode);
   switch (op) {
     case kAdd:
@@ -150,6 +135,80 @@ napi_value JsBinary(napi_env env, napi_callback_info info) {
     default:
       RunBinary<kMin>(m, a.data, b.data, out.data, n, inner);
       break;
+  }
+  return nullptr;
+}
+
+// ---- comparisons (bool outputs, e.g. dropout masks) -----------------------------------------
+
+enum CompareOp { kGreater = 0, kGreaterEqual = 1, kLess = 2, kLessEqual = 3, kEqual = 4, kNotEqual = 5 };
+
+template <int Op>
+inline uint8_t Compare(float a, float b) {
+  if (Op == kGreater) return a > b;
+  if (Op == kGreaterEqual) return a >= b;
+  if (Op == kLess) return a < b;
+  if (Op == kLessEqual) return a <= b;
+  if (Op == kEqual) return a == b;
+  return a != b;
+}
+
+template <int Op>
+HP_CLONES void CompareSpan(const float* a, int64_t sa, const float* b, int64_t sb, uint8_t* out, int64_t n) {
+  // sa / sb: 1 for a full operand, 0 for a scalar one.
+  for (int64_t i = 0; i < n; ++i) out[i] = Compare<Op>(a[i * sa], b[i * sb]);
+}
+
+template <int Op>
+void RunCompare(Mode mode, const float* a, const float* b, uint8_t* out, int64_t n, int64_t inner) {
+  switch (mode) {
+    case kSame: CompareSpan<Op>(a, 1, b, 1, out, n); break;
+    case kScalarB: CompareSpan<Op>(a, 1, b, 0, out, n); break;
+    case kScalarA: CompareSpan<Op>(a, 0, b, 1, out, n); break;
+    case kCycleB:
+      for (int64_t i = 0; i < n; i += inner) CompareSpan<Op>(a + i, 1, b, 1, out + i, inner);
+      break;
+    case kCycleA:
+      for (int64_t i = 0; i < n; i += inner) CompareSpan<Op>(a, 1, b + i, 1, out + i, inner);
+      break;
+  }
+}
+
+bool BroadcastLengthsOk(int64_t mode, int64_t na, int64_t nb, int64_t n, int64_t inner) {
+  switch (mode) {
+    case kSame: return na == n && nb == n;
+    case kScalarB: return na == n && nb == 1;
+    case kScalarA: return na == 1 && nb == n;
+    case kCycleB: return inner >= 1 && na == n && nb == inner && n % inner == 0;
+    case kCycleA: return inner >= 1 && nb == n && na == inner && n % inner == 0;
+    default: return false;
+  }
+}
+
+// compare(op, a, b, out: Uint8Array, mode, inner): out = a op b as 0/1, broadcast as binary().
+napi_value JsCompare(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!GetArgs(env, info, 6, argv)) return nullptr;
+  int64_t op = 0, mode = 0, inner = 0;
+  FloatArray a, b;
+  ByteArray out;
+  if (!GetInt(env, argv[0], "op", &op) || !GetFloatArray(env, argv[1], "a", &a) || !GetFloatArray(env, argv[2], "b", &b) ||
+      !GetByteArray(env, argv[3], "out", &out) || !GetInt(env, argv[4], "mode", &mode) || !GetInt(env, argv[5], "inner", &inner)) {
+    return nullptr;
+  }
+  if (!BroadcastLengthsOk(mode, a.length, b.length, out.length, inner)) {
+    return ThrowRange(env, "compare: operand lengths do not match the broadcast mode");
+  }
+  const Mode m = static_cast<Mode>(mode);
+  const int64_t n = out.length;
+  switch (op) {
+    case kGreater: RunCompare<kGreater>(m, a.data, b.data, out.data, n, inner); break;
+    case kGreaterEqual: RunCompare<kGreaterEqual>(m, a.data, b.data, out.data, n, inner); break;
+    case kLess: RunCompare<kLess>(m, a.data, b.data, out.data, n, inner); break;
+    case kLessEqual: RunCompare<kLessEqual>(m, a.data, b.data, out.data, n, inner); break;
+    case kEqual: RunCompare<kEqual>(m, a.data, b.data, out.data, n, inner); break;
+    case kNotEqual: RunCompare<kNotEqual>(m, a.data, b.data, out.data, n, inner); break;
+    default: return ThrowRange(env, "compare: unknown op");
   }
   return nullptr;
 }
@@ -365,6 +424,10 @@ napi_value JsTile(napi_env env, napi_callback_info info) {
 
 // ---- batch norm (inference form, which training also uses with the batch moments) ----------
 
+HP_CLONES void NormalizeRow(const float* x, const float* mu, const float* k, const float* c, float* out, int64_t channels) {
+  for (int64_t ch = 0; ch < channels; ++ch) out[ch] = (x[ch] - mu[ch]) * k[ch] + c[ch];
+}
+
 // out = offset + (x − mean) · scale / sqrt(variance + eps), each parameter of length `channels`
 // (the last axis) or 1, as tfjs' FusedBatchNorm on cpu computes it (sqrt in double).
 napi_value JsBatchNorm(napi_env env, napi_callback_info info) {
@@ -396,9 +459,65 @@ napi_value JsBatchNorm(napi_env env, napi_callback_info info) {
   }
   float* o = out.data;
   const float* xi = x.data;
-  for (int64_t i = 0; i < x.length; i += channels) {
-    for (int64_t ch = 0; ch < channels; ++ch) o[i + ch] = (xi[i + ch] - mu[ch]) * k[ch] + c[ch];
+  for (int64_t i = 0; i < x.length; i += channels) NormalizeRow(xi + i, mu.data(), k.data(), c.data(), o + i, channels);
+  return nullptr;
+}
+
+// One row (pixel) of the two per-channel sums of batchNormGrad.
+HP_CLONES void BatchNormGradSums(const float* dy, const float* x, const float* mean, double* s1, double* s2, int64_t channels) {
+  for (int64_t c = 0; c < channels; ++c) {
+    const double d = static_cast<double>(dy[c]);
+    s1[c] += d;
+    s2[c] += d * static_cast<double>(x[c] - mean[c]);
   }
+}
+
+HP_CLONES void ScaleRow(const float* x, const float* k, float* out, int64_t channels) {
+  for (int64_t c = 0; c < channels; ++c) out[c] = x[c] * k[c];
+}
+
+// batchNormGrad(dy, x, mean, variance, scale | null, channels, epsilon, dx, dmean, dvar, dscale, doffset)
+//
+// Every gradient of FusedBatchNorm (y = (x − mean)·scale·r + offset, r = 1/√(var + eps)) with
+// per-channel parameters, from two per-channel sums S1 = Σ dy and S2 = Σ dy·(x − mean):
+//   dx = dy·scale·r, dmean = −scale·r·S1, dvar = −½·scale·r³·S2, dscale = r·S2, doffset = S1.
+// tfjs composes these from ~13 passes over the activation (gradients/FusedBatchNorm_grad.ts);
+// here they take two. Sums in double, as the cpu backend's Sum.
+napi_value JsBatchNormGrad(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  if (!GetArgs(env, info, 12, argv)) return nullptr;
+  FloatArray dy, x, mean, var, scale, dx, dmean, dvar, dscale, doffset;
+  int64_t channels = 0;
+  double eps = 0;
+  if (!GetFloatArray(env, argv[0], "dy", &dy) || !GetFloatArray(env, argv[1], "x", &x) || !GetFloatArray(env, argv[2], "mean", &mean) ||
+      !GetFloatArray(env, argv[3], "variance", &var) || !GetOptionalFloatArray(env, argv[4], "scale", &scale) ||
+      !GetInt(env, argv[5], "channels", &channels) || !GetDouble(env, argv[6], "epsilon", &eps) || !GetFloatArray(env, argv[7], "dx", &dx) ||
+      !GetFloatArray(env, argv[8], "dmean", &dmean) || !GetFloatArray(env, argv[9], "dvar", &dvar) ||
+      !GetFloatArray(env, argv[10], "dscale", &dscale) || !GetFloatArray(env, argv[11], "doffset", &doffset)) {
+    return nullptr;
+  }
+  const int64_t n = x.length;
+  auto per = [channels](const FloatArray& p) { return p.length == channels; };
+  if (channels < 1 || n % channels != 0 || dy.length != n || dx.length != n || !per(mean) || !per(var) ||
+      (scale.data != nullptr && !per(scale)) || !per(dmean) || !per(dvar) || !per(dscale) || !per(doffset)) {
+    return ThrowRange(env, "batchNormGrad: x, dy, dx must match and every parameter have one value per channel");
+  }
+  if (tl_acc.size() < static_cast<size_t>(2 * channels)) tl_acc.resize(static_cast<size_t>(2 * channels));
+  double* s1 = tl_acc.data();
+  double* s2 = s1 + channels;
+  std::fill(s1, s1 + 2 * channels, 0.0);
+  for (int64_t i = 0; i < n; i += channels) BatchNormGradSums(dy.data + i, x.data + i, mean.data, s1, s2, channels);
+  std::vector<float> k(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    const double r = 1.0 / std::sqrt(static_cast<double>(var.data[c]) + eps);
+    const double g = scale.data == nullptr ? 1.0 : static_cast<double>(scale.data[c]);
+    k[c] = static_cast<float>(g * r);
+    dmean.data[c] = static_cast<float>(-g * r * s1[c]);
+    dvar.data[c] = static_cast<float>(-0.5 * g * r * r * r * s2[c]);
+    dscale.data[c] = static_cast<float>(r * s2[c]);
+    doffset.data[c] = static_cast<float>(s1[c]);
+  }
+  for (int64_t i = 0; i < n; i += channels) ScaleRow(dy.data + i, k.data(), dx.data + i, channels);
   return nullptr;
 }
 
@@ -411,6 +530,8 @@ void InitElementwise(napi_env env, napi_value exports) {
   SetFunction(env, exports, "reduce", JsReduce);
   SetFunction(env, exports, "tile", JsTile);
   SetFunction(env, exports, "batchNorm", JsBatchNorm);
+  SetFunction(env, exports, "batchNormGrad", JsBatchNormGrad);
+  SetFunction(env, exports, "compare", JsCompare);
 }
 
 }  // namespace hp

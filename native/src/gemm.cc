@@ -204,11 +204,58 @@ HP_AVX2 void PackRowsMRAvx2(const float* const* rows, int64_t len, float* dst) {
     for (int r = 0; r < kMR; ++r) d[r] = rows[r] ? rows[r][k] : 0.0f;
   }
 }
+// One full B micro-panel from B stored [N, K] (op(B) = Bᵀ): dst[k·16 + c] = b[c·ldb + k] for 16
+// columns c, via two 8×8 in-register transposes per 8 k (the scalar gather writes one float per
+// 64-byte line).
+HP_AVX2 void PackBTransPanelAvx2(const float* b, int64_t ldb, int64_t kc, float* dst) {
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    for (int half = 0; half < 2; ++half) {
+      const float* s = b + half * 8 * ldb + k;
+      __m256 r0 = _mm256_loadu_ps(s + 0 * ldb), r1 = _mm256_loadu_ps(s + 1 * ldb);
+      __m256 r2 = _mm256_loadu_ps(s + 2 * ldb), r3 = _mm256_loadu_ps(s + 3 * ldb);
+      __m256 r4 = _mm256_loadu_ps(s + 4 * ldb), r5 = _mm256_loadu_ps(s + 5 * ldb);
+      __m256 r6 = _mm256_loadu_ps(s + 6 * ldb), r7 = _mm256_loadu_ps(s + 7 * ldb);
+      __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+      __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+      __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+      __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+      __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+      __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+      __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+      __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+      __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+      __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+      __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+      __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+      float* d = dst + k * kNR + half * 8;
+      _mm256_storeu_ps(d + 0 * kNR, _mm256_permute2f128_ps(s0, s4, 0x20));
+      _mm256_storeu_ps(d + 1 * kNR, _mm256_permute2f128_ps(s1, s5, 0x20));
+      _mm256_storeu_ps(d + 2 * kNR, _mm256_permute2f128_ps(s2, s6, 0x20));
+      _mm256_storeu_ps(d + 3 * kNR, _mm256_permute2f128_ps(s3, s7, 0x20));
+      _mm256_storeu_ps(d + 4 * kNR, _mm256_permute2f128_ps(s0, s4, 0x31));
+      _mm256_storeu_ps(d + 5 * kNR, _mm256_permute2f128_ps(s1, s5, 0x31));
+      _mm256_storeu_ps(d + 6 * kNR, _mm256_permute2f128_ps(s2, s6, 0x31));
+      _mm256_storeu_ps(d + 7 * kNR, _mm256_permute2f128_ps(s3, s7, 0x31));
+    }
+  }
+  for (; k < kc; ++k) {
+    for (int c = 0; c < kNR; ++c) dst[k * kNR + c] = b[c * ldb + k];
+  }
+}
 #endif
+
+void PackBTransPanelGeneric(const float* b, int64_t ldb, int64_t kc, float* dst) {
+  for (int c = 0; c < kNR; ++c) {
+    const float* s = b + c * ldb;
+    for (int64_t k = 0; k < kc; ++k) dst[k * kNR + c] = s[k];
+  }
+}
 
 struct Isa {
   MicroKernel kernel;
   void (*pack_rows)(const float* const*, int64_t, float*);
+  void (*pack_b_trans)(const float*, int64_t, int64_t, float*);
   const char* name;
 };
 
@@ -219,10 +266,10 @@ const Isa& ActiveIsa() {
 #ifdef HP_X86
     if (std::getenv("HPSEARCH_NATIVE_GENERIC") == nullptr && __builtin_cpu_supports("avx2") &&
         __builtin_cpu_supports("fma")) {
-      return Isa{MicroKernelAvx2, PackRowsMRAvx2, "avx2-fma"};
+      return Isa{MicroKernelAvx2, PackRowsMRAvx2, PackBTransPanelAvx2, "avx2-fma"};
     }
 #endif
-    return Isa{MicroKernelGeneric, PackRowsMRGeneric, "generic"};
+    return Isa{MicroKernelGeneric, PackRowsMRGeneric, PackBTransPanelGeneric, "generic"};
   }();
   return isa;
 }
@@ -257,6 +304,7 @@ thread_local Buffer tl_pack_b;
 // Splits `total` into blocks of at most `max` and nearly equal size, rounded up to `align`,
 // so that K = 576 runs as 3 × 192 rather than 256 + 256 + 64.
 int64_t BalancedBlock(int64_t total, int64_t max, int64_t align) {
+  if (total <= 0) return align;
   const int64_t blocks = (total + max - 1) / max;
   int64_t b = (total + blocks - 1) / blocks;
   b = (b + align - 1) / align * align;
@@ -299,6 +347,10 @@ void StridedA::Pack(int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst) 
       for (int64_t k = 0; k < kc; ++k) {
         const float* s = a_ + (k0 + k) * lda_ + i0 + ir;
         float* dk = d + k * kMR;
+        if (rows == kMR) {
+          std::memcpy(dk, s, kMR * sizeof(float));  // fixed size: inlined
+          continue;
+        }
         int r = 0;
         for (; r < rows; ++r) dk[r] = s[r];
         for (; r < kMR; ++r) dk[r] = 0.0f;
@@ -312,7 +364,14 @@ void StridedB::Pack(int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst) 
     const int cols = static_cast<int>(std::min<int64_t>(kNR, nc - jr));
     float* d = dst + jr * kc;
     if (!trans_) {
-      for (int64_t k = 0; k < kc; ++k) PackRowNR(b_ + (k0 + k) * ldb_ + j0 + jr, cols, d + k * kNR);
+      const float* src = b_ + k0 * ldb_ + j0 + jr;
+      if (cols == kNR) {
+        for (int64_t k = 0; k < kc; ++k) std::memcpy(d + k * kNR, src + k * ldb_, kNR * sizeof(float));
+      } else {
+        for (int64_t k = 0; k < kc; ++k) PackRowNR(src + k * ldb_, cols, d + k * kNR);
+      }
+    } else if (cols == kNR) {
+      ActiveIsa().pack_b_trans(b_ + (j0 + jr) * ldb_ + k0, ldb_, kc, d);
     } else {
       // B stored [N, K]: column j of op(B) is row j of B; walk each row once.
       for (int c = 0; c < cols; ++c) {
@@ -335,12 +394,14 @@ void GemmRun(int64_t M, int64_t N, int64_t K, float alpha, const PackA& a, const
     return;
   }
   const Isa& isa = ActiveIsa();
-  const int64_t kc_max = BalancedBlock(K, kKC, 4);
+  const int64_t kc_max = BlockK(K);
   const int64_t mc_max = BalancedBlock(M, kMC, kMR);
-  const int64_t nc_max = BalancedBlock(N, kNC, kNR);
+  const int64_t nc_max = BlockN(N);
+  const bool prepacked = b.Packed(0, kc_max, 0, nc_max) != nullptr;
+  const bool single_ic = M <= mc_max;
   float* pa = tl_pack_a.Get(mc_max * kc_max + kSlack);
-  float* pb = tl_pack_b.Get(nc_max * kc_max + kSlack);
-  if (pa == nullptr || pb == nullptr) {
+  float* pb = prepacked ? nullptr : tl_pack_b.Get(nc_max * kc_max + kSlack);
+  if (pa == nullptr || (pb == nullptr && !prepacked)) {
     // Out of memory for a few hundred KiB of panels: nothing sensible left to do.
     std::abort();
   }
@@ -350,13 +411,36 @@ void GemmRun(int64_t M, int64_t N, int64_t K, float alpha, const PackA& a, const
       const int64_t kc = std::min(kc_max, K - pc);
       const float beta_k = pc == 0 ? beta : 1.0f;
       const bool last_k = pc + kc >= K;
-      b.Pack(pc, kc, jc, nc, pb);
+      if (single_ic) {
+        // One block of rows (M ≤ MC: a filter gradient's OC rows, a GRU batch, a dense layer):
+        // each B panel is used by this block only, so pack it just before use, while it stays
+        // in L1, instead of packing the whole kc×nc block first (which for the 587 KiB block of
+        // a 64→64 3×3 filter gradient spills out of L2 and comes back from L3).
+        a.Pack(0, M, pc, kc, pa);
+        for (int64_t jr = 0; jr < nc; jr += kNR) {
+          const int nr = static_cast<int>(std::min<int64_t>(kNR, nc - jr));
+          const float* bp = pb;
+          if (prepacked) {
+            bp = b.Packed(pc, kc, jc, nc) + jr * kc;
+          } else {
+            b.Pack(pc, kc, jc + jr, nr, pb);
+          }
+          for (int64_t ir = 0; ir < M; ir += kMR) {
+            const int mr = static_cast<int>(std::min<int64_t>(kMR, M - ir));
+            isa.kernel(kc, pa + ir * kc, bp, C + ir * ldc + jc + jr, ldc, alpha, beta_k, mr, nr);
+          }
+        }
+        if (last_k && epilogue != nullptr) epilogue->Apply(C + jc, ldc, 0, M, jc, nc);
+        continue;
+      }
+      const float* bp_block = prepacked ? b.Packed(pc, kc, jc, nc) : pb;
+      if (!prepacked) b.Pack(pc, kc, jc, nc, pb);
       for (int64_t ic = 0; ic < M; ic += mc_max) {
         const int64_t mc = std::min(mc_max, M - ic);
         a.Pack(ic, mc, pc, kc, pa);
         for (int64_t jr = 0; jr < nc; jr += kNR) {
           const int nr = static_cast<int>(std::min<int64_t>(kNR, nc - jr));
-          const float* bp = pb + jr * kc;
+          const float* bp = bp_block + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             const int mr = static_cast<int>(std::min<int64_t>(kMR, mc - ir));
             isa.kernel(kc, pa + ir * kc, bp, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_k, mr, nr);
@@ -366,6 +450,64 @@ void GemmRun(int64_t M, int64_t N, int64_t K, float alpha, const PackA& a, const
       }
     }
   }
+}
+
+int64_t BlockK(int64_t K) { return BalancedBlock(K, kKC, 4); }
+int64_t BlockN(int64_t N) { return BalancedBlock(N, kNC, kNR); }
+
+// Layout: column blocks of BlockN(N) (the last one padded to whole kNR panels), each made of
+// row blocks of BlockK(K) holding that block's panels as the driver packs them. Block (k0, j0)
+// therefore starts at j0·K + k0·(padded width of its column block).
+PackedB::~PackedB() { std::free(data_); }
+
+bool PackedB::Pack(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb) {
+  const int64_t n_pad = (N + kNR - 1) / kNR * kNR;
+  const int64_t need = n_pad * K + kSlack;
+  if (need > capacity_) {
+    std::free(data_);
+    const size_t bytes = (static_cast<size_t>(need) * sizeof(float) + 63) & ~size_t{63};
+    data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+    capacity_ = data_ == nullptr ? 0 : need;
+    if (data_ == nullptr) return false;
+  }
+  k_ = K;
+  n_ = N;
+  const StridedB src(B, ldb, transB);
+  const int64_t kc_max = BlockK(K), nc_max = BlockN(N);
+  for (int64_t jc = 0; jc < N; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kc_max) {
+      src.Pack(pc, std::min(kc_max, K - pc), jc, nc, const_cast<float*>(Block(pc, jc)));
+    }
+  }
+  return true;
+}
+
+const float* PackedB::Block(int64_t k0, int64_t j0) const {
+  const int64_t nc = std::min(BlockN(n_), n_ - j0);
+  const int64_t nc_pad = (nc + kNR - 1) / kNR * kNR;
+  return data_ + j0 * k_ + k0 * nc_pad;
+}
+
+namespace {
+class PrepackedSource final : public PackB {
+ public:
+  explicit PrepackedSource(const PackedB& b) : b_(b) {}
+  void Pack(int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst) const override {
+    std::memcpy(dst, b_.Block(k0, j0), static_cast<size_t>((nc + kNR - 1) / kNR * kNR * kc) * sizeof(float));
+  }
+  const float* Packed(int64_t k0, int64_t, int64_t j0, int64_t) const override { return b_.Block(k0, j0); }
+
+ private:
+  const PackedB& b_;
+};
+}  // namespace
+
+void sgemm_prepacked(bool transA, int64_t M, float alpha, const float* A, int64_t lda, const PackedB& B, float beta, float* C,
+                     int64_t ldc) {
+  const StridedA a(A, lda, transA);
+  const PrepackedSource b(B);
+  GemmRun(M, B.N(), B.K(), alpha, a, b, beta, C, ldc, nullptr);
 }
 
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
@@ -379,35 +521,82 @@ const char* sgemm_kernel_name() { return ActiveIsa().name; }
 
 namespace {
 
+struct Operands {
+  bool ta = false, tb = false;
+  int64_t M = 0, N = 0, K = 0, lda = 0, ldb = 0, ldc = 0;
+  float alpha = 0, beta = 0;
+  const float* A = nullptr;
+  const float* B = nullptr;
+  float* C = nullptr;
+};
+
+// Reads (transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) from argv[0..12] and checks
+// that every operand holds the extent its shape needs; throws a JS error and returns false if not.
+bool GetOperands(napi_env env, napi_value* argv, Operands* o) {
+  double alpha = 0, beta = 0;
+  FloatArray A, B, C;
+  if (!GetBool(env, argv[0], "transA", &o->ta) || !GetBool(env, argv[1], "transB", &o->tb) ||
+      !GetInt(env, argv[2], "M", &o->M) || !GetInt(env, argv[3], "N", &o->N) || !GetInt(env, argv[4], "K", &o->K) ||
+      !GetDouble(env, argv[5], "alpha", &alpha) || !GetFloatArray(env, argv[6], "A", &A) ||
+      !GetInt(env, argv[7], "lda", &o->lda) || !GetFloatArray(env, argv[8], "B", &B) ||
+      !GetInt(env, argv[9], "ldb", &o->ldb) || !GetDouble(env, argv[10], "beta", &beta) ||
+      !GetFloatArray(env, argv[11], "C", &C) || !GetInt(env, argv[12], "ldc", &o->ldc)) {
+    return false;
+  }
+  const int64_t M = o->M, N = o->N, K = o->K;
+  if (M < 0 || N < 0 || K < 0) {
+    ThrowRange(env, "sgemm: M, N and K must be non-negative");
+    return false;
+  }
+  // Rows × columns of each operand as stored, and the extent rows·ld needs.
+  const int64_t ar = o->ta ? K : M, ac = o->ta ? M : K;
+  const int64_t br = o->tb ? N : K, bc = o->tb ? K : N;
+  if (o->lda < std::max<int64_t>(ac, 1) || o->ldb < std::max<int64_t>(bc, 1) || o->ldc < std::max<int64_t>(N, 1)) {
+    ThrowRange(env, "sgemm: a leading dimension is smaller than its row length");
+    return false;
+  }
+  auto extent = [](int64_t rows, int64_t cols, int64_t ld) { return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols; };
+  const char* bad = A.length < extent(ar, ac, o->lda)   ? "sgemm: A is too short for its shape"
+                    : B.length < extent(br, bc, o->ldb) ? "sgemm: B is too short for its shape"
+                    : C.length < extent(M, N, o->ldc)   ? "sgemm: C is too short for its shape"
+                                                        : nullptr;
+  if (bad != nullptr) {
+    ThrowRange(env, bad);
+    return false;
+  }
+  o->alpha = static_cast<float>(alpha);
+  o->beta = static_cast<float>(beta);
+  o->A = A.data;
+  o->B = B.data;
+  o->C = C.data;
+  return true;
+}
+
 // sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc): the contract of
-// hp::sgemm on Float32Arrays; checks that every operand holds the extent its shape needs.
+// hp::sgemm on Float32Arrays.
 napi_value JsSgemm(napi_env env, napi_callback_info info) {
   napi_value argv[13];
   if (!GetArgs(env, info, 13, argv)) return nullptr;
-  bool ta = false, tb = false;
-  int64_t M = 0, N = 0, K = 0, lda = 0, ldb = 0, ldc = 0;
-  double alpha = 0, beta = 0;
-  FloatArray A, B, C;
-  if (!GetBool(env, argv[0], "transA", &ta) || !GetBool(env, argv[1], "transB", &tb) ||
-      !GetInt(env, argv[2], "M", &M) || !GetInt(env, argv[3], "N", &N) || !GetInt(env, argv[4], "K", &K) ||
-      !GetDouble(env, argv[5], "alpha", &alpha) || !GetFloatArray(env, argv[6], "A", &A) ||
-      !GetInt(env, argv[7], "lda", &lda) || !GetFloatArray(env, argv[8], "B", &B) ||
-      !GetInt(env, argv[9], "ldb", &ldb) || !GetDouble(env, argv[10], "beta", &beta) ||
-      !GetFloatArray(env, argv[11], "C", &C) || !GetInt(env, argv[12], "ldc", &ldc)) {
-    return nullptr;
-  }
-  if (M < 0 || N < 0 || K < 0) return ThrowRange(env, "sgemm: M, N and K must be non-negative");
-  // Rows × columns of each operand as stored, and the extent rows·ld needs.
-  const int64_t ar = ta ? K : M, ac = ta ? M : K;
-  const int64_t br = tb ? N : K, bc = tb ? K : N;
-  if (lda < std::max<int64_t>(ac, 1) || ldb < std::max<int64_t>(bc, 1) || ldc < std::max<int64_t>(N, 1)) {
-    return ThrowRange(env, "sgemm: a leading dimension is smaller than its row length");
-  }
-  auto extent = [](int64_t rows, int64_t cols, int64_t ld) { return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols; };
-  if (A.length < extent(ar, ac, lda)) return ThrowRange(env, "sgemm: A is too short for its shape");
-  if (B.length < extent(br, bc, ldb)) return ThrowRange(env, "sgemm: B is too short for its shape");
-  if (C.length < extent(M, N, ldc)) return ThrowRange(env, "sgemm: C is too short for its shape");
-  sgemm(ta, tb, M, N, K, static_cast<float>(alpha), A.data, lda, B.data, ldb, static_cast<float>(beta), C.data, ldc);
+  Operands o;
+  if (!GetOperands(env, argv, &o)) return nullptr;
+  sgemm(o.ta, o.tb, o.M, o.N, o.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
+  return nullptr;
+}
+
+// sgemmPrepacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, repeat): the same
+// product through PackedB (B packed once, then `repeat` products into C): tests the prepacked
+// path and times it against sgemm.
+napi_value JsSgemmPrepacked(napi_env env, napi_callback_info info) {
+  napi_value argv[14];
+  if (!GetArgs(env, info, 14, argv)) return nullptr;
+  int64_t repeat = 0;
+  if (!GetInt(env, argv[13], "repeat", &repeat)) return nullptr;
+  if (repeat < 1) return ThrowRange(env, "sgemmPrepacked: repeat must be at least 1");
+  Operands o;
+  if (!GetOperands(env, argv, &o)) return nullptr;
+  PackedB packed;
+  if (!packed.Pack(o.tb, o.K, o.N, o.B, o.ldb)) return ThrowRange(env, "sgemmPrepacked: out of memory");
+  for (int64_t r = 0; r < repeat; ++r) sgemm_prepacked(o.ta, o.M, o.alpha, o.A, o.lda, packed, o.beta, o.C, o.ldc);
   return nullptr;
 }
 
@@ -421,6 +610,7 @@ napi_value JsKernelName(napi_env env, napi_callback_info) {
 
 void InitGemm(napi_env env, napi_value exports) {
   SetFunction(env, exports, "sgemm", JsSgemm);
+  SetFunction(env, exports, "sgemmPrepacked", JsSgemmPrepacked);
   SetFunction(env, exports, "sgemmKernel", JsKernelName);
 }
 

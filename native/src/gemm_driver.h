@@ -29,6 +29,12 @@ class PackA {
 class PackB {
  public:
   virtual void Pack(int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst) const = 0;
+  // A source that is already packed (PackedB) returns the block's panels here, and the driver
+  // skips Pack(); others return null.
+  virtual const float* Packed(int64_t k0, int64_t kc, int64_t j0, int64_t nc) const {
+    (void)k0, (void)kc, (void)j0, (void)nc;
+    return nullptr;
+  }
 
  protected:
   ~PackB() = default;
@@ -70,6 +76,10 @@ class StridedB final : public PackB {
   int64_t ldb_;
   bool trans_;
 };
+
+// The driver's block sizes for a product of depth K and width N (a PackedB packs with these).
+int64_t BlockK(int64_t K);
+int64_t BlockN(int64_t N);
 
 // Packing helpers for custom sources, dispatched to AVX2 where available.
 // One A micro-panel slice: rows[r] (r < kMR) points at `len` contiguous values of row r (or is

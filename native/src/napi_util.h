@@ -100,6 +100,18 @@ inline bool GetOptionalFloatArray(napi_env env, napi_value v, const char* what, 
   return GetFloatArray(env, v, what, out);
 }
 
+struct ByteArray {
+  uint8_t* data = nullptr;
+  int64_t length = 0;
+};
+
+inline bool GetByteArray(napi_env env, napi_value v, const char* what, ByteArray* out) {
+  void* data = nullptr;
+  if (!GetTyped(env, v, napi_uint8_array, &data, &out->length)) return Fail(env, what, "a Uint8Array");
+  out->data = static_cast<uint8_t*>(data);
+  return true;
+}
+
 inline bool GetIntArray(napi_env env, napi_value v, const char* what, IntArray* out) {
   void* data = nullptr;
   if (!GetTyped(env, v, napi_int32_array, &data, &out->length)) return Fail(env, what, "an Int32Array");

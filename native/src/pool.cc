@@ -2,6 +2,7 @@
 // every window through generic 4-D index helpers (~600 ms for one [64, 11, 17, 64] pool); here
 // it is one pass. Ties and NaN follow tfjs: the first strictly greater value of the window in
 // scan order wins (starting from −∞), so NaN never wins and an all-NaN window passes no gradient.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -35,29 +36,37 @@ bool GetPoolGeom(napi_env env, napi_value v, PoolGeom* g) {
   return true;
 }
 
-thread_local std::vector<int64_t> tl_argmax;
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define HP_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HP_CLONES
+#endif
 
-// For output pixel (b, y, x): per channel, the flat input index of the window's max (−1 if none).
-void WindowArgMax(const PoolGeom& g, const float* in, int64_t b, int64_t y, int64_t x, float* best, int64_t* arg) {
-  const float neg_inf = -std::numeric_limits<float>::infinity();
-  for (int64_t ch = 0; ch < g.c; ++ch) {
-    best[ch] = neg_inf;
-    arg[ch] = -1;
+// best = max(best, px) per channel, with tfjs' rule (strictly greater wins, so NaN never does).
+HP_CLONES void MaxInto(float* best, const float* px, int64_t c) {
+  for (int64_t ch = 0; ch < c; ++ch) best[ch] = px[ch] > best[ch] ? px[ch] : best[ch];
+}
+
+// The same, also recording which window position `w` supplied each channel's maximum.
+HP_CLONES void ArgMaxInto(float* best, int32_t* pos, const float* px, int32_t w, int64_t c) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const bool greater = px[ch] > best[ch];
+    best[ch] = greater ? px[ch] : best[ch];
+    pos[ch] = greater ? w : pos[ch];
   }
+}
+
+// Visits the in-bounds window pixels of output pixel (b, y, x) in scan order (rows, then
+// columns): f(window position, pointer to the pixel's C channels).
+template <typename F>
+void ForWindow(const PoolGeom& g, const float* in, int64_t b, int64_t y, int64_t x, F f) {
   for (int64_t fy = 0; fy < g.fh; ++fy) {
     const int64_t iy = y * g.sh + fy * g.dh - g.pt;
     if (iy < 0 || iy >= g.ih) continue;
     for (int64_t fx = 0; fx < g.fw; ++fx) {
       const int64_t ix = x * g.sw + fx * g.dw - g.pl;
       if (ix < 0 || ix >= g.iw) continue;
-      const int64_t base = ((b * g.ih + iy) * g.iw + ix) * g.c;
-      const float* px = in + base;
-      for (int64_t ch = 0; ch < g.c; ++ch) {
-        if (px[ch] > best[ch]) {
-          best[ch] = px[ch];
-          arg[ch] = base + ch;
-        }
-      }
+      f(static_cast<int32_t>(fy * g.fw + fx), in + ((b * g.ih + iy) * g.iw + ix) * g.c);
     }
   }
 }
@@ -70,19 +79,24 @@ napi_value JsMaxPool(napi_env env, napi_callback_info info) {
   PoolGeom g;
   if (!GetFloatArray(env, argv[0], "x", &x) || !GetFloatArray(env, argv[1], "y", &y) || !GetPoolGeom(env, argv[2], &g)) return nullptr;
   if (x.length != g.n * g.ih * g.iw * g.c || y.length != g.n * g.oh * g.ow * g.c) return ThrowRange(env, "maxPool: lengths do not match the geometry");
-  if (tl_argmax.size() < static_cast<size_t>(g.c)) tl_argmax.resize(static_cast<size_t>(g.c));
+  const float neg_inf = -std::numeric_limits<float>::infinity();
   for (int64_t b = 0; b < g.n; ++b) {
     for (int64_t oy = 0; oy < g.oh; ++oy) {
       for (int64_t ox = 0; ox < g.ow; ++ox) {
         float* out = y.data + ((b * g.oh + oy) * g.ow + ox) * g.c;
-        WindowArgMax(g, x.data, b, oy, ox, out, tl_argmax.data());
+        std::fill(out, out + g.c, neg_inf);
+        ForWindow(g, x.data, b, oy, ox, [&](int32_t, const float* px) { MaxInto(out, px, g.c); });
       }
     }
   }
   return nullptr;
 }
 
-// maxPoolGrad(dy, x, dx, geometry): dx[argmax of each window] += dy.
+thread_local std::vector<float> tl_best;
+thread_local std::vector<int32_t> tl_pos;
+thread_local std::vector<int64_t> tl_offsets;
+
+// maxPoolGrad(dy, x, dx, geometry): dx[arg-max of each window] += dy.
 napi_value JsMaxPoolGrad(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   if (!GetArgs(env, info, 4, argv)) return nullptr;
@@ -95,17 +109,30 @@ napi_value JsMaxPoolGrad(napi_env env, napi_callback_info info) {
   if (x.length != g.n * g.ih * g.iw * g.c || dx.length != x.length || dy.length != g.n * g.oh * g.ow * g.c) {
     return ThrowRange(env, "maxPoolGrad: lengths do not match the geometry");
   }
-  if (tl_argmax.size() < static_cast<size_t>(g.c)) tl_argmax.resize(static_cast<size_t>(g.c));
-  std::vector<float> best(static_cast<size_t>(g.c));
+  if (tl_best.size() < static_cast<size_t>(g.c)) {
+    tl_best.resize(static_cast<size_t>(g.c));
+    tl_pos.resize(static_cast<size_t>(g.c));
+  }
+  float* best = tl_best.data();
+  int32_t* pos = tl_pos.data();
+  if (tl_offsets.size() < static_cast<size_t>(g.fh * g.fw)) tl_offsets.resize(static_cast<size_t>(g.fh * g.fw));
+  int64_t* offsets = tl_offsets.data();
+  const float neg_inf = -std::numeric_limits<float>::infinity();
   std::memset(dx.data, 0, static_cast<size_t>(dx.length) * sizeof(float));
-  int64_t* arg = tl_argmax.data();
   for (int64_t b = 0; b < g.n; ++b) {
     for (int64_t oy = 0; oy < g.oh; ++oy) {
       for (int64_t ox = 0; ox < g.ow; ++ox) {
-        WindowArgMax(g, x.data, b, oy, ox, best.data(), arg);
+        std::fill(best, best + g.c, neg_inf);
+        std::fill(pos, pos + g.c, -1);
+        // The visited pixels' offsets into x/dx, indexed by visit order (what pos records).
+        int32_t visits = 0;
+        ForWindow(g, x.data, b, oy, ox, [&](int32_t, const float* px) {
+          offsets[visits] = px - x.data;
+          ArgMaxInto(best, pos, px, visits++, g.c);
+        });
         const float* d = dy.data + ((b * g.oh + oy) * g.ow + ox) * g.c;
         for (int64_t ch = 0; ch < g.c; ++ch) {
-          if (arg[ch] >= 0) dx.data[arg[ch]] += d[ch];
+          if (pos[ch] >= 0) dx.data[offsets[pos[ch]] + ch] += d[ch];
         }
       }
     }

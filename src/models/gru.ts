@@ -19,10 +19,10 @@
  *    (gru-fused.ts): the addon's kernels on backends with TypedArray storage, JS kernels on
  *    the wasm heap for wasm, tf ops elsewhere;
  *  - 'stepwise': per timestep through a replaceable cell (`setGruCell`), differentiated by
- *    tfjs' tape; the reference the fused op is tested against, and slow (about 150 kernel
- *    calls per timestep forward and backward).
- * 'auto' (the default) takes 'native' where it applies, 'wasm' on wasm, else 'js' — unless a cell other than
- * the reference one was set with setGruCell, which only the stepwise path can use.
+ *    tfjs' tape; the reference the fused op is tested against, and slow (about 80 kernel
+ *    calls per timestep and layer, forward and backward).
+ * 'auto' (the default) takes 'native' where it applies, 'wasm' on wasm, else 'js' — unless a
+ * cell other than the reference one was set with setGruCell, which only 'stepwise' can use.
  */
 import * as tf from '@tensorflow/tfjs';
 

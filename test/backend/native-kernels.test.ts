@@ -11,6 +11,7 @@
  * exercised (channels a multiple of 16 and not).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
@@ -105,6 +106,56 @@ describe('native sgemm', { skip }, () => {
         }
       }
     }
+  });
+
+  it('a prepacked B (hp::PackedB, for operands reused across products) gives the same bits', () => {
+    if (!load.ok) return;
+    const { sgemm, sgemmPrepacked } = load.addon;
+    assert.ok(sgemmPrepacked !== undefined, 'the addon predates sgemmPrepacked');
+    let seed = 500;
+    for (const [M, N, K] of [
+      [32, 768, 256],
+      [7, 5000, 300],
+      [13, 33, 0],
+      [1, 17, 1000],
+    ]) {
+      for (const tb of [false, true]) {
+        const A = randomValues(M * K, seed++);
+        const B = randomValues(K * N, seed++);
+        const C1 = randomValues(M * N, seed++);
+        const C2 = Float32Array.from(C1);
+        sgemm(false, tb, M, N, K, 0.5, A, Math.max(K, 1), B, tb ? Math.max(K, 1) : N, 0.25, C1, N);
+        sgemmPrepacked(false, tb, M, N, K, 0.5, A, Math.max(K, 1), B, tb ? Math.max(K, 1) : N, 0.25, C2, N, 1);
+        assert.deepEqual(C2, C1, `M=${M} N=${N} K=${K} transB=${tb}`);
+      }
+    }
+  });
+
+  it('the portable micro-kernel (HPSEARCH_NATIVE_GENERIC=1) gives the same products', () => {
+    // A child process: the micro-kernel is chosen once per process.
+    const addonUrl = new URL('../../src/backend/native/addon.js', import.meta.url).href;
+    const script = `const { loadNativeAddon } = await import(${JSON.stringify(addonUrl)});
+      const a = loadNativeAddon().addon;
+      const r = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + s));
+      let worst = 0;
+      for (const [M, N, K, ta, tb] of [[37, 45, 29, false, false], [13, 70, 300, true, true], [150, 16, 7, false, true]]) {
+        const A = r(M * K, 1), B = r(K * N, 2), C = new Float32Array(M * N);
+        a.sgemm(ta, tb, M, N, K, 1, A, ta ? M : K, B, tb ? K : N, 0, C, N);
+        for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += (ta ? A[k * M + i] : A[i * K + k]) * (tb ? B[j * K + k] : B[k * N + j]);
+          worst = Math.max(worst, Math.abs(C[i * N + j] - s) / Math.max(1, Math.abs(s)));
+        }
+      }
+      console.log(JSON.stringify({ kernel: a.sgemmKernel(), worst }));`;
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, HPSEARCH_NATIVE_GENERIC: '1' },
+      encoding: 'utf8',
+    });
+    assert.equal(res.status, 0, res.stderr);
+    const out = JSON.parse(res.stdout.trim().split('\n').pop() ?? '') as { kernel: string; worst: number };
+    assert.equal(out.kernel, 'generic');
+    assert.ok(out.worst < 1e-5, `relative error ${out.worst}`);
   });
 
   it('beta = 0 ignores NaN in C, and short operands are a RangeError', () => {
@@ -233,6 +284,7 @@ describe('native element-wise ops', { skip }, () => {
     ['trailing [6, 16] b', [4, 5, 6, 16], [1, 6, 16]],
     ['row broadcast (cpu fallback)', [64, 5], [64, 1]],
   ];
+  const { util } = tf;
   const ops: readonly [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
     ['add', tf.add],
     ['sub', tf.sub],
@@ -260,6 +312,34 @@ describe('native element-wise ops', { skip }, () => {
     const r = tf.relu(tf.tensor1d([Number.NaN, -1, 2])).dataSync();
     assert.ok(Number.isNaN(r[0]));
     assert.deepEqual([r[1], r[2]], [0, 2]);
+  });
+
+  it('comparisons in every broadcast mode, NaN compares false (not-equal true)', async () => {
+    const cmp: readonly [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+      ['greater', tf.greater],
+      ['greaterEqual', tf.greaterEqual],
+      ['less', tf.less],
+      ['lessEqual', tf.lessEqual],
+      ['equal', tf.equal],
+      ['notEqual', tf.notEqual],
+    ];
+    for (const [name, op] of cmp) {
+      for (const [label, sa, sb] of shapes) {
+        await assertSame(`${name} ${label}`, () => {
+          // Rounded values so that equality cases occur; one NaN.
+          const a = tf.concat([tf.round(tf.mul(randomTensor([util.sizeFromShape(sa) - 1], 53), 2)), tf.tensor1d([Number.NaN])]).reshape(sa);
+          return tf.cast(op(a, tf.round(tf.mul(randomTensor(sb, 54), 2))), 'float32');
+        });
+      }
+    }
+  });
+
+  it('a dropout mask: greaterEqual on a uniform draw, cast and multiplied', async () => {
+    await assertSame('dropout', () => {
+      const x = randomTensor([8, 93, 32], 55);
+      const u = tf.add(tf.mul(randomTensor([8, 93, 32], 56), 0.5), 0.5);
+      return tf.mul(x, tf.mul(tf.cast(tf.greaterEqual(u, 0.4), 'float32'), 1 / 0.6));
+    });
   });
 
   it('addN (gradient accumulation)', async () => {

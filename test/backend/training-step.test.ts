@@ -38,23 +38,22 @@ function layerStack(layers: tf.layers.Layer[], inputShape: number[]): { apply(x:
 
 /**
  * One GRU layer in PyTorch's layout (gates r, z, n; b_hn inside the reset product), from the
- * ops the models engineer's GRU uses: one matMul for every timestep's input projection, then
- * per step matMul + slice + sigmoid/tanh arithmetic, outputs stacked.
+ * kinds of ops src/models' GRU uses: one matMul for every timestep's input projection,
+ * unstacked into timesteps; per step a recurrent matMul, split into gates, sigmoid/tanh
+ * arithmetic; outputs stacked.
  */
 function pytorchGru(x: tf.Tensor3D, wih: tf.Tensor2D, whh: tf.Tensor2D, bih: tf.Tensor1D, bhh: tf.Tensor1D): tf.Tensor3D {
   const [n, t, c] = x.shape;
   const h3 = wih.shape[1];
-  const hid = h3 / 3;
   const xProj = tf.add(tf.matMul(tf.reshape(x, [n * t, c]), wih), bih).reshape([n, t, h3]);
-  let h: tf.Tensor2D = tf.zeros([n, hid]);
+  let h: tf.Tensor2D = tf.zeros([n, h3 / 3]);
   const outs: tf.Tensor2D[] = [];
-  for (let s = 0; s < t; s++) {
-    const xs = tf.slice(xProj, [0, s, 0], [n, 1, h3]).reshape([n, h3]);
-    const hs = tf.add(tf.matMul(h, whh), bhh);
-    const rz = tf.sigmoid(tf.add(tf.slice(xs, [0, 0], [n, 2 * hid]), tf.slice(hs, [0, 0], [n, 2 * hid])));
-    const r = tf.slice(rz, [0, 0], [n, hid]);
-    const z = tf.slice(rz, [0, hid], [n, hid]);
-    const cand = tf.tanh(tf.add(tf.slice(xs, [0, 2 * hid], [n, hid]), tf.mul(r, tf.slice(hs, [0, 2 * hid], [n, hid]))));
+  for (const xs of tf.unstack(xProj, 1)) {
+    const [xr, xz, xn] = tf.split(xs, 3, 1);
+    const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, whh), bhh), 3, 1);
+    const r = tf.sigmoid(tf.add(xr, hr));
+    const z = tf.sigmoid(tf.add(xz, hz));
+    const cand = tf.tanh(tf.add(xn, tf.mul(r, hn)));
     h = tf.add(tf.mul(tf.sub(1, z), cand), tf.mul(z, h));
     outs.push(h);
   }
@@ -62,12 +61,17 @@ function pytorchGru(x: tf.Tensor3D, wih: tf.Tensor2D, whh: tf.Tensor2D, bih: tf.
 }
 
 function seededVariable(shape: number[], seed: number, scale: number): tf.Variable {
-  return tf.variable(tf.mul(randomTensor(shape, seed), scale));
+  return tf.tidy(() => tf.variable(tf.mul(randomTensor(shape, seed), scale)));
 }
 
 /** Sets every layer weight from seeded values, so cpu and wasm start from the same point. */
 function seedWeights(vars: tf.Variable[], seed: number): void {
-  vars.forEach((v, i) => v.assign(tf.mul(randomTensor(v.shape, seed + i), 1 / Math.sqrt(Math.max(1, v.shape.slice(0, -1).reduce((a, b) => a * b, 1))))));
+  tf.tidy(() => {
+    vars.forEach((v, i) => {
+      const fanIn = Math.max(1, v.shape.slice(0, -1).reduce((a, b) => a * b, 1));
+      v.assign(tf.mul(randomTensor(v.shape, seed + i), 1 / Math.sqrt(fanIn)));
+    });
+  });
 }
 
 function tinyCnnGru(dropout: number): TinyModel {

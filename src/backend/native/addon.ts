@@ -29,6 +29,26 @@ export interface NativeAddon {
     C: Float32Array,
     ldc: number,
   ): void;
+  /**
+   * The same product through hp::PackedB (op(B) packed once, then `repeat` products into C),
+   * for the tests and the GEMM benchmark; the backend itself does not use it.
+   */
+  sgemmPrepacked?(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    lda: number,
+    B: Float32Array,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    ldc: number,
+    repeat: number,
+  ): void;
   /** The micro-kernel chosen for this CPU: "avx2-fma" or "generic". */
   sgemmKernel(): string;
   /**
@@ -64,6 +84,26 @@ export interface NativeAddon {
     channels: number,
     epsilon: number,
   ): void;
+  /**
+   * Every gradient of y = (x − mean)·scale/√(variance + eps) + offset with per-channel
+   * parameters (scale null = 1), written into dx (like x) and the four per-channel arrays.
+   */
+  batchNormGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array | null,
+    channels: number,
+    epsilon: number,
+    dx: Float32Array,
+    dmean: Float32Array,
+    dvariance: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+  ): void;
+  /** out = a op b as 0/1; op 0 >, 1 >=, 2 <, 3 <=, 4 ==, 5 !=; broadcast modes as binary(). */
+  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, mode: number, inner: number): void;
   /** NHWC max pool; geometry [N, IH, IW, C, OH, OW, FH, FW, SH, SW, DH, DW, padTop, padLeft]. */
   maxPool(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
   /** dx of that max pool (dx is overwritten). */
@@ -84,6 +124,8 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'reduce',
   'tile',
   'batchNorm',
+  'batchNormGrad',
+  'compare',
   'maxPool',
   'maxPoolGrad',
 ];

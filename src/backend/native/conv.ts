@@ -24,6 +24,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon.js';
+import { outputArray } from './pool.js';
 import { allFloat32, type CpuBackend, f32, output, runCpuKernel } from './util.js';
 
 type Shape4 = [number, number, number, number];
@@ -69,6 +70,10 @@ function convInfo(
 
 const size = (info: backend_util.Conv2DInfo): number => info.batchSize * info.outHeight * info.outWidth * info.outChannels;
 
+/** A convolution with an empty operand (the addon wants every size ≥ 1): left to the cpu kernel. */
+const isEmpty = (info: backend_util.Conv2DInfo): boolean =>
+  size(info) === 0 || info.inHeight * info.inWidth * info.inChannels * info.filterHeight * info.filterWidth === 0;
+
 export function makeConvKernels(addon: NativeAddon): KernelConfig[] {
   const conv2D: KernelFunc = ({ inputs, backend, attrs }) => {
     const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
@@ -76,7 +81,8 @@ export function makeConvKernels(addon: NativeAddon): KernelConfig[] {
     const cpu = backend as CpuBackend;
     if (a.dataFormat === 'NCHW' || !allFloat32(x, filter)) return runCpuKernel(cpu, Conv2D, { x, filter }, a);
     const info = convInfo(x.shape, filter.shape, a, a.dilations);
-    const y = new Float32Array(size(info));
+    if (isEmpty(info)) return runCpuKernel(cpu, Conv2D, { x, filter }, a);
+    const y = outputArray(cpu, size(info));
     addon.conv2d(f32(cpu, x), f32(cpu, filter), y, convGeometry(info), null, 0);
     return output(cpu, info.outShape, y);
   };
@@ -101,7 +107,8 @@ export function makeConvKernels(addon: NativeAddon): KernelConfig[] {
       return runCpuKernel(cpu, FusedConv2D, { x, filter, bias, preluActivationWeights }, a);
     }
     const info = convInfo(x.shape, filter.shape, a, a.dilations);
-    const y = new Float32Array(size(info));
+    if (isEmpty(info)) return runCpuKernel(cpu, FusedConv2D, { x, filter, bias, preluActivationWeights }, a);
+    const y = outputArray(cpu, size(info));
     addon.conv2d(f32(cpu, x), f32(cpu, filter), y, convGeometry(info), bias === undefined ? null : f32(cpu, bias), a.activation === 'relu' ? 1 : 0);
     return output(cpu, info.outShape, y);
   };
@@ -112,11 +119,12 @@ export function makeConvKernels(addon: NativeAddon): KernelConfig[] {
     const cpu = backend as CpuBackend;
     if (a.dataFormat === 'NCHW' || !allFloat32(dy, filter)) return runCpuKernel(cpu, Conv2DBackpropInput, { dy, filter }, a);
     const info = convInfo(a.inputShape, filter.shape, a, 1);
+    if (isEmpty(info)) return runCpuKernel(cpu, Conv2DBackpropInput, { dy, filter }, a);
     util.assert(
       util.arraysEqual(dy.shape, info.outShape),
       () => `Conv2DBackpropInput: dy shape [${dy.shape}] does not match the convolution's output [${info.outShape}]`,
     );
-    const dx = new Float32Array(util.sizeFromShape(a.inputShape));
+    const dx = outputArray(cpu, util.sizeFromShape(a.inputShape));
     addon.conv2dBackpropInput(f32(cpu, dy), f32(cpu, filter), dx, convGeometry(info));
     return output(cpu, [...a.inputShape], dx);
   };
@@ -127,11 +135,12 @@ export function makeConvKernels(addon: NativeAddon): KernelConfig[] {
     const cpu = backend as CpuBackend;
     if (a.dataFormat === 'NCHW' || !allFloat32(x, dy)) return runCpuKernel(cpu, Conv2DBackpropFilter, { x, dy }, a);
     const info = convInfo(x.shape, a.filterShape, a, 1);
+    if (isEmpty(info)) return runCpuKernel(cpu, Conv2DBackpropFilter, { x, dy }, a);
     util.assert(
       util.arraysEqual(dy.shape, info.outShape),
       () => `Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the convolution's output [${info.outShape}]`,
     );
-    const dw = new Float32Array(util.sizeFromShape(a.filterShape));
+    const dw = outputArray(cpu, util.sizeFromShape(a.filterShape));
     addon.conv2dBackpropFilter(f32(cpu, x), f32(cpu, dy), dw, convGeometry(info));
     return output(cpu, [...a.filterShape], dw);
   };

@@ -2,7 +2,7 @@
  * Element-wise kernels on the addon (native/src/elementwise.cc): the binary arithmetic ops with
  * the broadcasts that training produces (same shape, a scalar, a per-channel vector over an
  * NHWC activation), AddN, and the unary ops that run over whole activations (ReLU and its
- * gradient Step, Square, Sqrt, …). On the cpu backend each is a JS loop, and a broadcast one
+ * gradient Step, Square, Sqrt, …), and the comparisons (bool outputs: dropout masks). On the cpu backend each is a JS loop, and a broadcast one
  * computes a multi-index per element: ~350 ms for one [64, 11, 17, 64] × [1, 1, 1, 64] Multiply.
  *
  * Shapes the addon does not cover (other broadcasts, non-float32 dtypes, empty tensors) run the
@@ -13,10 +13,16 @@ import {
   Add,
   AddN,
   backend_util,
+  Equal,
+  Greater,
+  GreaterEqual,
+  Less,
+  LessEqual,
   Maximum,
   Minimum,
   Multiply,
   Neg,
+  NotEqual,
   RealDiv,
   Reciprocal,
   Relu,
@@ -34,6 +40,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon.js';
+import { outputArray } from './pool.js';
 import { allFloat32, type CpuBackend, f32, output, runCpuKernel } from './util.js';
 
 /** Broadcast modes of native binary(): see elementwise.cc. */
@@ -110,9 +117,32 @@ function binaryKernel(addon: NativeAddon, name: string, op: number): KernelConfi
     const cpu = backend as CpuBackend;
     const plan = allFloat32(a, b) ? broadcastPlan(a.shape, b.shape) : null;
     if (plan === null) return runCpuKernel(cpu, name, { a, b }, attrs);
-    const out = new Float32Array(util.sizeFromShape(plan.outShape));
+    const out = outputArray(cpu, util.sizeFromShape(plan.outShape));
     addon.binary(op, f32(cpu, a), f32(cpu, b), out, plan.mode, plan.inner);
     return output(cpu, plan.outShape, out);
+  };
+  return { kernelName: name, backendName: 'native', kernelFunc };
+}
+
+/** Op codes of native compare() (bool outputs). */
+const COMPARE: Readonly<Record<string, number>> = {
+  [Greater]: 0,
+  [GreaterEqual]: 1,
+  [Less]: 2,
+  [LessEqual]: 3,
+  [Equal]: 4,
+  [NotEqual]: 5,
+};
+
+function compareKernel(addon: NativeAddon, name: string, op: number): KernelConfig {
+  const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const cpu = backend as CpuBackend;
+    const plan = allFloat32(a, b) ? broadcastPlan(a.shape, b.shape) : null;
+    if (plan === null) return runCpuKernel(cpu, name, { a, b }, attrs);
+    const out = new Uint8Array(util.sizeFromShape(plan.outShape));
+    addon.compare(op, f32(cpu, a), f32(cpu, b), out, plan.mode, plan.inner);
+    return cpu.makeTensorInfo(plan.outShape, 'bool', out);
   };
   return { kernelName: name, backendName: 'native', kernelFunc };
 }
@@ -123,7 +153,7 @@ function unaryKernel(addon: NativeAddon, name: string, op: number): KernelConfig
     const cpu = backend as CpuBackend;
     if (!allFloat32(x) || util.sizeFromShape(x.shape) === 0) return runCpuKernel(cpu, name, { x }, attrs);
     const alpha = name === Step ? ((attrs as unknown as StepAttrs | undefined)?.alpha ?? 0) : 0;
-    const out = new Float32Array(util.sizeFromShape(x.shape));
+    const out = outputArray(cpu, util.sizeFromShape(x.shape));
     addon.unary(op, f32(cpu, x), out, alpha);
     return output(cpu, [...x.shape], out);
   };
@@ -139,7 +169,7 @@ export function makeElementwiseKernels(addon: NativeAddon): KernelConfig[] {
     if (tensors.length === 0 || size === 0 || !allFloat32(...tensors) || !tensors.every((t) => util.arraysEqual(t.shape, shape))) {
       return runCpuKernel(cpu, AddN, inputs as unknown as Record<string, TensorInfo>, attrs);
     }
-    const out = new Float32Array(size);
+    const out = outputArray(cpu, size);
     addon.addN(
       tensors.map((t) => f32(cpu, t)),
       out,
@@ -149,6 +179,7 @@ export function makeElementwiseKernels(addon: NativeAddon): KernelConfig[] {
   return [
     ...Object.entries(BINARY).map(([name, op]) => binaryKernel(addon, name, op)),
     ...Object.entries(UNARY).map(([name, op]) => unaryKernel(addon, name, op)),
+    ...Object.entries(COMPARE).map(([name, op]) => compareKernel(addon, name, op)),
     { kernelName: AddN, backendName: 'native', kernelFunc: addN },
   ];
 }

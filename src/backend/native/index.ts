@@ -6,14 +6,26 @@
  * Every other kernel is the cpu backend's, registered under 'native' too, so any model that
  * runs on cpu runs here, with the same numbers up to float rounding (tests: 1e-4 relative).
  */
-import { findBackendFactory, getKernel, getKernelsForBackend, registerBackend, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
+import {
+  findBackendFactory,
+  getKernel,
+  getKernelsForBackend,
+  registerBackend,
+  registerKernel,
+  unregisterKernel,
+  type KernelBackend,
+  type KernelConfig,
+} from '@tensorflow/tfjs';
 
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { makeConvKernels } from './conv.js';
 import { makeElementwiseKernels } from './elementwise.js';
+import { installNativeGradients, makeGradientKernels } from './gradients.js';
 import { makeMatMulKernels } from './matmul.js';
 import { makeNormPoolKernels } from './norm-pool.js';
+import { attachPool, OutputPool } from './pool.js';
 import { makeReduceKernels } from './reduce.js';
+import type { CpuBackend } from './util.js';
 
 export { loadNativeAddon, nativeAddonPath, type AddonLoad, type NativeAddon } from './addon.js';
 
@@ -27,6 +39,7 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     ...makeElementwiseKernels(addon),
     ...makeReduceKernels(addon),
     ...makeNormPoolKernels(addon),
+    ...makeGradientKernels(addon),
   ];
 }
 
@@ -50,8 +63,17 @@ export function prepareNativeBackend(): NativePrepare {
     prepared = { ok: false, reason: "tfjs' cpu backend is not registered" };
     return prepared;
   }
-  // Priority 0: never chosen by tfjs on its own (cpu has 1); only by setBackend('native').
-  registerBackend(NATIVE_BACKEND, cpuFactory, 0);
+  // A cpu backend instance whose kernel outputs are recycled (pool.ts). Priority 0: never
+  // chosen by tfjs on its own (cpu has 1), only by setBackend('native').
+  const factory = (): KernelBackend | Promise<KernelBackend> => {
+    const made = cpuFactory();
+    const hook = (b: KernelBackend): KernelBackend => {
+      attachPool(b as CpuBackend, new OutputPool());
+      return b;
+    };
+    return made instanceof Promise ? made.then(hook) : hook(made);
+  };
+  registerBackend(NATIVE_BACKEND, factory, 0);
   const ours = nativeKernelConfigs(load.addon);
   const overridden = new Set(ours.map((k) => k.kernelName));
   for (const config of getKernelsForBackend('cpu')) {
@@ -62,6 +84,7 @@ export function prepareNativeBackend(): NativePrepare {
     if (getKernel(config.kernelName, NATIVE_BACKEND) !== undefined) unregisterKernel(config.kernelName, NATIVE_BACKEND);
     registerKernel(config);
   }
+  installNativeGradients();
   prepared = { ok: true, kernel: load.addon.sgemmKernel(), kernels: ours.map((k) => k.kernelName) };
   return prepared;
 }

@@ -19,6 +19,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon.js';
+import { outputArray } from './pool.js';
 import { allFloat32, type CpuBackend, f32, output, runCpuKernel } from './util.js';
 
 interface Product {
@@ -47,7 +48,7 @@ function batchMatMul(addon: NativeAddon, cpu: CpuBackend, a: TensorInfo, b: Tens
   const batch = Math.max(batchA, batchB);
   const av = f32(cpu, a);
   const bv = f32(cpu, b);
-  const values = new Float32Array(batch * m * n);
+  const values = outputArray(cpu, batch * m * n);
   for (let i = 0; i < batch; i++) {
     const aOff = (i % batchA) * m * k;
     const bOff = (i % batchB) * k * n;

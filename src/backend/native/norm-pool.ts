@@ -21,6 +21,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon.js';
+import { outputArray } from './pool.js';
 import { allFloat32, type CpuBackend, f32, output, runCpuKernel } from './util.js';
 
 /** The addon's pool geometry: [N, IH, IW, C, OH, OW, FH, FW, SH, SW, DH, DW, padTop, padLeft]. */
@@ -65,7 +66,7 @@ export function makeNormPoolKernels(addon: NativeAddon): KernelConfig[] {
       return runCpuKernel(cpu, FusedBatchNorm, { x, mean, variance, offset, scale }, attrs);
     }
     const eps = (attrs as unknown as FusedBatchNormAttrs | undefined)?.varianceEpsilon ?? 0.001;
-    const out = new Float32Array(size);
+    const out = outputArray(cpu, size);
     addon.batchNorm(
       f32(cpu, x),
       f32(cpu, mean),
@@ -85,7 +86,7 @@ export function makeNormPoolKernels(addon: NativeAddon): KernelConfig[] {
     const cpu = backend as CpuBackend;
     if (!allFloat32(x) || x.shape.length !== 4 || util.sizeFromShape(x.shape) === 0) return runCpuKernel(cpu, MaxPool, { x }, attrs);
     const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
-    const y = new Float32Array(util.sizeFromShape(info.outShape));
+    const y = outputArray(cpu, util.sizeFromShape(info.outShape));
     if (y.length > 0) addon.maxPool(f32(cpu, x), y, poolGeometry(info));
     return output(cpu, info.outShape, y);
   };
@@ -99,7 +100,7 @@ export function makeNormPoolKernels(addon: NativeAddon): KernelConfig[] {
     }
     const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
     util.assert(util.arraysEqual(dy.shape, info.outShape), () => `MaxPoolGrad: dy shape [${dy.shape}] does not match the pool output [${info.outShape}]`);
-    const dx = new Float32Array(util.sizeFromShape(input.shape));
+    const dx = outputArray(cpu, util.sizeFromShape(input.shape));
     addon.maxPoolGrad(f32(cpu, dy), f32(cpu, input), dx, poolGeometry(info));
     return output(cpu, [...input.shape], dx);
   };

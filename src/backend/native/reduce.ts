@@ -22,6 +22,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon.js';
+import { outputArray } from './pool.js';
 import { allFloat32, type CpuBackend, f32, output, runCpuKernel } from './util.js';
 
 export interface ReducePlan {
@@ -76,7 +77,7 @@ function reduceKernel(addon: NativeAddon, name: typeof Sum | typeof Mean | typeo
     const axes = util.parseAxisParam(axisAttr, x.shape);
     const plan = reducePlan(x.shape, axes);
     if (plan === null) return runCpuKernel(cpu, name, { x }, attrs);
-    const out = new Float32Array(plan.outer * plan.inner);
+    const out = outputArray(cpu, plan.outer * plan.inner);
     addon.reduce(REDUCE_OPS[name], f32(cpu, x), out, plan.outer, plan.mid, plan.inner);
     return output(cpu, outShape(x.shape, axes, a.keepDims), out);
   };
@@ -91,7 +92,7 @@ export function makeReduceKernels(addon: NativeAddon): KernelConfig[] {
     const shape = [...x.shape];
     if (!allFloat32(x) || shape.length === 0 || shape.length > 8 || reps.length !== shape.length) return runCpuKernel(cpu, Tile, { x }, attrs);
     const outShapeTiled = shape.map((d, i) => d * reps[i]);
-    const out = new Float32Array(util.sizeFromShape(outShapeTiled));
+    const out = outputArray(cpu, util.sizeFromShape(outShapeTiled));
     if (out.length > 0) addon.tile(f32(cpu, x), out, Int32Array.from(shape), Int32Array.from(reps));
     return output(cpu, outShapeTiled, out);
   };

@@ -18,6 +18,9 @@ export interface CpuBackend extends KernelBackend {
 export function f32(backend: CpuBackend, t: TensorInfo): Float32Array {
   const values = backend.data.get(t.dataId).values;
   if (values instanceof Float32Array) return values;
+  // A float32 tensor cast from int32 or bool shares its input's Int32Array/Uint8Array (the cpu
+  // backend's Cast is an identity there): convert (typed-array copy, fast in V8).
+  if (ArrayBuffer.isView(values) && !(values instanceof DataView)) return new Float32Array(values as unknown as ArrayLike<number>);
   if (values === undefined || Array.isArray(values)) throw new Error(`native kernel: tensor of dtype ${t.dtype} has no numeric values`);
   return Float32Array.from(values as ArrayLike<number>);
 }

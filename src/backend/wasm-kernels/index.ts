@@ -15,6 +15,9 @@
  * kernels and matches the cpu backend.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
+// Loaded before anything is registered: importing the package registers its own kernels, and
+// one imported after ours would silently put tfjs' broken MaxPoolGrad back in place.
+import '@tensorflow/tfjs-backend-wasm';
 
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
