@@ -21,4 +21,8 @@ enum ConvActivation { kLinear = 0, kRelu = 1 };
 // not one it handles or memory is short; the caller then convolves directly.
 bool WinogradConv3x3(const ConvGeom& g, const float* x, const float* w, float* y, const float* bias, ConvActivation act);
 
+// The filter gradient of such a convolution the same way (dw = Σ_tiles Gᵀ[(Bᵀ d B) ⊙ (A dY Aᵀ)]G):
+// 16 products [C, tiles]·[tiles, OC]. Same contract as above.
+bool WinogradFilterGrad3x3(const ConvGeom& g, const float* x, const float* dy, float* dw);
+
 }  // namespace hp

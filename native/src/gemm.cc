@@ -412,10 +412,9 @@ void GemmRun(int64_t M, int64_t N, int64_t K, float alpha, const PackA& a, const
       const float beta_k = pc == 0 ? beta : 1.0f;
       const bool last_k = pc + kc >= K;
       if (single_ic) {
-        // One block of rows (M ≤ MC: a filter gradient's OC rows, a GRU batch, a dense layer):
-        // each B panel is used by this block only, so pack it just before use, while it stays
-        // in L1, instead of packing the whole kc×nc block first (which for the 587 KiB block of
-        // a 64→64 3×3 filter gradient spills out of L2 and comes back from L3).
+        // One block of rows (M ≤ MC: a GRU batch, a dense layer, a filter gradient's OC rows):
+        // each B panel serves this block only, so it is packed just before use and consumed
+        // from L1; the B buffer then needs one panel, not the whole kc×nc block.
         a.Pack(0, M, pc, kc, pa);
         for (int64_t jr = 0; jr < nc; jr += kNR) {
           const int nr = static_cast<int>(std::min<int64_t>(kNR, nc - jr));

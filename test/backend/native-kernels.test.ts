@@ -184,6 +184,8 @@ const CONV_CASES: readonly ConvCase[] = [
   { name: 'cnn2d block 3×3, 16→16 on 11×17', x: [3, 11, 17, 16], filter: [3, 3, 16, 16], strides: 1, pad: 'same' },
   { name: '3×3, 20→12 (channels not a multiple of 16)', x: [2, 11, 17, 20], filter: [3, 3, 20, 12], strides: 1, pad: 'same' },
   { name: '3×3 valid, 8→24', x: [2, 9, 10, 8], filter: [3, 3, 8, 24], strides: 1, pad: 'valid' },
+  { name: '3×3 Winograd path, 48→32', x: [2, 11, 17, 48], filter: [3, 3, 48, 32], strides: 1, pad: 'same' },
+  { name: '3×3 Winograd path, valid, odd sizes, 16→24', x: [2, 9, 12, 16], filter: [3, 3, 16, 24], strides: 1, pad: 'valid' },
   { name: '3×3 stride 2 same, 16→8', x: [2, 11, 17, 16], filter: [3, 3, 16, 8], strides: 2, pad: 'same' },
   { name: '3×3 stride 2 valid, 6→10', x: [2, 12, 13, 6], filter: [3, 3, 6, 10], strides: 2, pad: 'valid' },
   { name: 'Conv1D k3 1→16 as [N,1,W,C]', x: [4, 1, 187, 1], filter: [1, 3, 1, 16], strides: 1, pad: 'same' },
@@ -207,6 +209,62 @@ describe('native convolutions', { skip }, () => {
       });
     });
   }
+
+  it('Winograd F(2×2, 3×3) at 128 channels stays within 1e-5 of a float64 direct sum', () => {
+    if (!load.ok) return;
+    const [N, H, W, C, OC] = [2, 11, 17, 128, 128];
+    const x = randomValues(N * H * W * C, 31);
+    const w = randomValues(9 * C * OC, 32);
+    const y = new Float32Array(N * H * W * OC);
+    load.addon.conv2d(x, w, y, Int32Array.of(N, H, W, C, H, W, OC, 3, 3, 1, 1, 1, 1, 1, 1), null, 0);
+    const want = new Float64Array(N * H * W * OC);
+    for (let n = 0; n < N; n++)
+      for (let oy = 0; oy < H; oy++)
+        for (let ox = 0; ox < W; ox++)
+          for (let ky = 0; ky < 3; ky++)
+            for (let kx = 0; kx < 3; kx++) {
+              const iy = oy + ky - 1;
+              const ix = ox + kx - 1;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              const xo = ((n * H + iy) * W + ix) * C;
+              const yo = ((n * H + oy) * W + ox) * OC;
+              for (let c = 0; c < C; c++) {
+                const xv = x[xo + c];
+                const wo = ((ky * 3 + kx) * C + c) * OC;
+                for (let o = 0; o < OC; o++) want[yo + o] += xv * w[wo + o];
+              }
+            }
+    const err = relativeError(y, want);
+    assert.ok(err < 1e-5, `relative error ${err}`);
+  });
+
+  it('the Winograd filter gradient at 128 channels stays within 1e-5 of a float64 direct sum', () => {
+    if (!load.ok) return;
+    const [N, H, W, C, OC] = [2, 11, 17, 128, 128];
+    const x = randomValues(N * H * W * C, 33);
+    const dy = randomValues(N * H * W * OC, 34);
+    const dw = new Float32Array(9 * C * OC);
+    load.addon.conv2dBackpropFilter(x, dy, dw, Int32Array.of(N, H, W, C, H, W, OC, 3, 3, 1, 1, 1, 1, 1, 1));
+    const want = new Float64Array(9 * C * OC);
+    for (let n = 0; n < N; n++)
+      for (let oy = 0; oy < H; oy++)
+        for (let ox = 0; ox < W; ox++)
+          for (let ky = 0; ky < 3; ky++)
+            for (let kx = 0; kx < 3; kx++) {
+              const iy = oy + ky - 1;
+              const ix = ox + kx - 1;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              const xo = ((n * H + iy) * W + ix) * C;
+              const go = ((n * H + oy) * W + ox) * OC;
+              for (let c = 0; c < C; c++) {
+                const xv = x[xo + c];
+                const wo = ((ky * 3 + kx) * C + c) * OC;
+                for (let o = 0; o < OC; o++) want[wo + o] += xv * dy[go + o];
+              }
+            }
+    const err = relativeError(dw, want);
+    assert.ok(err < 1e-5, `relative error ${err}`);
+  });
 
   it('dilated forward (3×3, dilation 2)', async () => {
     await assertSame('dilation 2', () => tf.conv2d(randomTensor([2, 11, 17, 5], 1) as tf.Tensor4D, randomTensor([3, 3, 5, 7], 2) as tf.Tensor4D, 1, 'same', 'NHWC', 2));

@@ -1,9 +1,10 @@
 /**
  * Element-wise kernels on the addon (native/src/elementwise.cc): the binary arithmetic ops with
  * the broadcasts that training produces (same shape, a scalar, a per-channel vector over an
- * NHWC activation), AddN, and the unary ops that run over whole activations (ReLU and its
- * gradient Step, Square, Sqrt, …), and the comparisons (bool outputs: dropout masks). On the cpu backend each is a JS loop, and a broadcast one
- * computes a multi-index per element: ~350 ms for one [64, 11, 17, 64] × [1, 1, 1, 64] Multiply.
+ * NHWC activation), AddN, the unary ops that run over whole activations (ReLU and its gradient
+ * Step, Square, Sqrt, …) and the comparisons (bool outputs: dropout masks). On the cpu backend
+ * each is a JS loop, and a broadcast one computes a multi-index per element: ~350 ms for one
+ * [64, 11, 17, 64] × [1, 1, 1, 64] Multiply.
  *
  * Shapes the addon does not cover (other broadcasts, non-float32 dtypes, empty tensors) run the
  * cpu backend's kernel.
