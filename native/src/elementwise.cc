@@ -153,23 +153,33 @@ inline uint8_t Compare(float a, float b) {
   return a != b;
 }
 
+// Separate loops per operand kind (a strided form `a[i * sa]` does not vectorise).
 template <int Op>
-HP_CLONES void CompareSpan(const float* a, int64_t sa, const float* b, int64_t sb, uint8_t* out, int64_t n) {
-  // sa / sb: 1 for a full operand, 0 for a scalar one.
-  for (int64_t i = 0; i < n; ++i) out[i] = Compare<Op>(a[i * sa], b[i * sb]);
+HP_CLONES void CompareSame(const float* a, const float* b, uint8_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Compare<Op>(a[i], b[i]);
+}
+
+template <int Op>
+HP_CLONES void CompareScalarB(const float* a, float b, uint8_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Compare<Op>(a[i], b);
+}
+
+template <int Op>
+HP_CLONES void CompareScalarA(float a, const float* b, uint8_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Compare<Op>(a, b[i]);
 }
 
 template <int Op>
 void RunCompare(Mode mode, const float* a, const float* b, uint8_t* out, int64_t n, int64_t inner) {
   switch (mode) {
-    case kSame: CompareSpan<Op>(a, 1, b, 1, out, n); break;
-    case kScalarB: CompareSpan<Op>(a, 1, b, 0, out, n); break;
-    case kScalarA: CompareSpan<Op>(a, 0, b, 1, out, n); break;
+    case kSame: CompareSame<Op>(a, b, out, n); break;
+    case kScalarB: CompareScalarB<Op>(a, b[0], out, n); break;
+    case kScalarA: CompareScalarA<Op>(a[0], b, out, n); break;
     case kCycleB:
-      for (int64_t i = 0; i < n; i += inner) CompareSpan<Op>(a + i, 1, b, 1, out + i, inner);
+      for (int64_t i = 0; i < n; i += inner) CompareSame<Op>(a + i, b, out + i, inner);
       break;
     case kCycleA:
-      for (int64_t i = 0; i < n; i += inner) CompareSpan<Op>(a, 1, b + i, 1, out + i, inner);
+      for (int64_t i = 0; i < n; i += inner) CompareSame<Op>(a, b + i, out + i, inner);
       break;
   }
 }

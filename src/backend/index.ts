@@ -27,6 +27,10 @@ const NATIVE_PACKAGES = {
   tensorflow: '@tensorflow/tfjs-node',
 } as const;
 
+// PROD: no debug-mode checks and no console banners (the cpu backend, which the native
+// backend extends, otherwise advertises tfjs-node on first use in every worker).
+tf.env().set('PROD', true);
+
 const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
 
 export interface BackendInfo {

@@ -17,3 +17,15 @@ export function nativeBackendInstalled(): boolean {
   }
   return false;
 }
+
+/**
+ * The backend `auto` will most likely pick, found without loading any (for the display
+ * before the first trial reports the backend it really ran on).
+ */
+export async function expectedBackend(name: string): Promise<string> {
+  if (name !== 'auto') return name;
+  if (nativeBackendInstalled()) return 'tensorflow';
+  const { nativeAddonPath } = await import('./native/addon.js');
+  const { existsSync } = await import('node:fs');
+  return existsSync(nativeAddonPath()) ? 'native' : 'wasm';
+}

@@ -8,7 +8,7 @@ import type { FrozenTrial } from './trial.js';
 import type { PreparedData } from '../data/prepare.js';
 import { ThreadTrainer } from '../worker/pool.js';
 import { ProcessTrainer } from '../worker/process.js';
-import { nativeBackendInstalled } from '../backend/probe.js';
+import { expectedBackend, nativeBackendInstalled } from '../backend/probe.js';
 import { configFromRecord } from './api.js';
 import { Study, type AskedTrial } from './study.js';
 import { driveTrial, type TrialEnd } from './drive.js';
@@ -98,7 +98,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
     isolation === 'processes'
       ? new ProcessTrainer({ cacheDir: cache, backend: settings.backend })
       : new ThreadTrainer({ workers, backend: settings.backend, dataRef: prepared.ref, maxOldGenerationSizeMb: opts.workerHeapMb });
-  const backendLabel = isolation === 'processes' ? settings.backend : settings.backend === 'auto' ? 'wasm' : settings.backend;
+  const backendLabel = await expectedBackend(settings.backend);
 
   await storage.setStudySystemAttr(study.id, 'classes', prepared.info.classes);
   const finishedBefore = await storage.countTrials(study.id, ['COMPLETE', 'PRUNED', 'FAIL']);

@@ -56,7 +56,7 @@ test('run, leaderboard, trial, export and rerun on a tiny synthetic study', () =
   const trial = hpsearch(['trial', 'tiny', String(rows[0]!.number), '--db', db]);
   assert.equal(trial.code, 0, trial.stderr);
   assert.match(trial.stdout, /confusion matrix/);
-  assert.match(trial.stdout, /backend wasm/);
+  assert.match(trial.stdout, /backend (native|wasm)/);
 
   const exp = hpsearch(['export', 'tiny', '--db', db, '--format', 'json']);
   assert.equal((JSON.parse(exp.stdout) as { trials: unknown[] }).trials.length, 3);
