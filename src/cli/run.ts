@@ -4,6 +4,7 @@ import type { BackendName, PrunerSettings, StudySettings } from '../space/settin
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { parseSpaceFile } from '../space/parse.js';
 import { distributionsOf } from '../space/distributions.js';
+import { parseByteSize } from '../space/resolve.js';
 import { BACKENDS, DEFAULT_PRUNERS, PRUNER_TYPES, SAMPLER_TYPES } from '../space/defaults.js';
 import { InputError } from '../errors.js';
 import { prepareStudyData, type PreparedData } from '../data/prepare.js';
@@ -23,6 +24,7 @@ interface RunFlags {
   readonly pruner?: PrunerSettings['type'];
   readonly backend?: BackendName;
   readonly data?: string;
+  readonly memoryBudget?: string;
   readonly json: boolean;
   readonly isolation?: Isolation;
   readonly workerHeapMb?: number;
@@ -57,12 +59,24 @@ export function applyFlags(settings: StudySettings, f: RunFlags): StudySettings 
     sampler: { ...settings.sampler, type: f.sampler ?? settings.sampler.type, seed: f.seed ?? settings.sampler.seed },
     pruner,
     backend: f.backend ?? settings.backend,
-    data: f.data !== undefined ? { ...settings.data, source: resolve(f.data) } : settings.data,
+    data: {
+      ...settings.data,
+      ...(f.data !== undefined ? { source: resolve(f.data) } : {}),
+      ...(f.memoryBudget !== undefined ? { memory_budget: byteSizeFlag(f.memoryBudget) } : {}),
+    },
   };
 }
 
+function byteSizeFlag(value: string): number {
+  try {
+    return parseByteSize(/^\d+$/.test(value) ? Number(value) : value);
+  } catch (err) {
+    throw new InputError(`--memory-budget: ${(err as Error).message}`);
+  }
+}
+
 /** What may change when a stored study is run again: how much and where, never what is searched. */
-function applyRuntimeFlags(stored: StudySettings, f: Pick<RunFlags, 'trials' | 'workers' | 'backend'>): StudySettings {
+function applyRuntimeFlags(stored: StudySettings, f: Pick<RunFlags, 'trials' | 'workers' | 'backend' | 'memoryBudget'>): StudySettings {
   positiveInt('trials', f.trials);
   positiveInt('workers', f.workers);
   return {
@@ -70,18 +84,30 @@ function applyRuntimeFlags(stored: StudySettings, f: Pick<RunFlags, 'trials' | '
     budget: { ...stored.budget, trials: f.trials ?? stored.budget.trials },
     workers: f.workers ?? stored.workers,
     backend: f.backend ?? stored.backend,
+    data: f.memoryBudget !== undefined ? { ...stored.data, memory_budget: byteSizeFlag(f.memoryBudget) } : stored.data,
   };
 }
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/** Whether any trial of the space can ask for SMOTE balancing. */
+function mayUseSmote(settings: StudySettings): boolean {
+  const param = settings.params.find((p) => p.name === 'dataset');
+  if (param) return param.distribution.type !== 'categorical' || param.distribution.choices.includes('smote');
+  return settings.defaults.dataset === 'smote';
+}
+
 async function prepare(settings: StudySettings, dbPath: string, json: boolean): Promise<PreparedData> {
-  const usesSmote = settings.params.some((p) => p.name === 'dataset') || settings.defaults.dataset === 'smote';
-  return prepareStudyData(settings.data, {
+  const usesSmote = mayUseSmote(settings);
+  const prepared = await prepareStudyData(settings.data, {
     cacheDir: cacheDir(dbPath),
-    smote: usesSmote,
+    smote: usesSmote && !settings.data.multilabel,
     log: json ? undefined : (m) => process.stderr.write(`${m}\n`),
   });
+  if (usesSmote && prepared.info.multilabel) {
+    throw new InputError(`${settings.data.source}: the data are multi-label and SMOTE is not defined for them; use dataset: oversampled or none (params.dataset or defaults.dataset)`);
+  }
+  return prepared;
 }
 
 /** Runs a stored study to its target and prints the top of its leaderboard. */
@@ -120,6 +146,7 @@ const runFlags = {
   backend: { choices: BACKENDS, describe: 'tfjs backend (auto: tensorflow-gpu, tensorflow, wasm, cpu)' },
   json: { type: 'boolean', default: false, describe: 'Print one JSON event per line' },
   isolation: { choices: ['threads', 'processes'] as const, describe: 'Trials in worker threads or one process each (default: by backend)' },
+  'memory-budget': { type: 'string', describe: 'Signals up to this size (e.g. 512MB, 2GiB) are shared in memory; larger ones are read lazily from HDF5' },
   'worker-heap-mb': { type: 'number', describe: 'Heap limit of each worker thread in MB (a trial over it fails alone)' },
 } as const;
 
