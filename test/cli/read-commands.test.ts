@@ -111,9 +111,13 @@ test('bad input exits 2 with one line naming the place and leaves the database u
 test('run with a malformed YAML exits 2 naming file:line:column and writes nothing', () => {
   const yaml = join(dir, 'bad.yaml');
   writeFileSync(yaml, 'model: cnngru\nparams:\n  x: {type: float, low: 5, high: 1}\n');
+  writeFileSync(join(dir, 'good.yaml'), 'model: cnngru\nparams:\n  x: {type: float, low: 1, high: 5}\n');
   const fresh = join(dir, 'fresh.db');
   const r = hpsearch(['run', yaml, '--db', fresh]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /bad\.yaml:3:\d+/);
   assert.ok(!existsSync(fresh), 'no database is created for bad input');
+  const flag = hpsearch(['run', yaml.replace('bad.yaml', 'good.yaml'), '--db', fresh, '--memory-budget', 'lots']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /--memory-budget/);
 });
