@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Direction, Distribution, Params, SearchSpace } from '../space/types.js';
+import type { Direction, Params, SearchSpace } from '../space/types.js';
 import type { PrunerSettings, SamplerSettings } from '../space/settings.js';
 import type { Sampler } from '../samplers/base.js';
 import type { Pruner } from '../pruners/base.js';
@@ -114,17 +114,11 @@ export class Study {
 
   /** Queues a configuration to be tried before sampled ones (Optuna's `enqueue_trial`). */
   async enqueue(params: Params): Promise<FrozenTrial> {
-    const distributions: Record<string, Distribution> = {};
-    for (const spec of this.config.space) {
-      if (!(spec.name in params)) continue;
-      const value = params[spec.name]!;
-      if (!contains(spec.distribution, value)) {
-        throw new RangeError(`enqueued ${spec.name}=${JSON.stringify(value)} is outside its distribution`);
-      }
-      distributions[spec.name] = spec.distribution;
-    }
-    for (const name of Object.keys(params)) {
-      if (!(name in distributions)) throw new RangeError(`enqueued parameter ${name} is not in the search space`);
+    const distributions = distributionsOf(this.config.space, params);
+    for (const [name, value] of Object.entries(params)) {
+      const dist = distributions[name];
+      if (!dist) throw new RangeError(`enqueued parameter ${name} is not in the search space`);
+      if (!contains(dist, value)) throw new RangeError(`enqueued ${name}=${JSON.stringify(value)} is outside its distribution`);
     }
     return this.storage.createTrial(this.id, { state: 'WAITING', params, distributions });
   }
