@@ -10,6 +10,7 @@
 // which is tfjs' [KH, KW, C, OC] filter layout read as a [K, OC] matrix. 3×3 stride-1 layers of
 // 16+ channels (every cnn2d block conv, forward and both gradients) take Winograd F(2×2, 3×3)
 // instead (winograd.cc), ~28 % faster here.
+#include "scratch.h"
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -26,29 +27,8 @@ namespace {
 using Geom = ConvGeom;
 
 // Per-thread scratch (flipped filters, dwᵀ, col2im chunks): one trial per worker thread.
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { std::free(data_); }
-  float* Get(int64_t floats) {
-    if (floats > size_) {
-      std::free(data_);
-      const size_t bytes = ((static_cast<size_t>(floats) * sizeof(float)) + 63) & ~size_t{63};
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      size_ = data_ == nullptr ? 0 : floats;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  int64_t size_ = 0;
-};
-
-thread_local Scratch tl_filter;
-thread_local Scratch tl_work;
+thread_local AlignedScratch tl_filter;
+thread_local AlignedScratch tl_work;
 
 // Decodes output pixel m into (image, row, column).
 struct Pixel {

@@ -5,6 +5,7 @@
 // Block sizes are for one Zen 3 core (32 KiB L1d, 512 KiB L2, L3 shared): the kc×16 B
 // micro-panel (16 KiB at kc = 256) stays in L1 while the mc×kc A block (144 KiB) streams from
 // L2, and the kc×nc B block lives in L3.
+#include "scratch.h"
 #include "gemm.h"
 
 #include <immintrin.h>
@@ -276,30 +277,8 @@ const Isa& ActiveIsa() {
 
 // Per-thread packing buffers: the study trains one trial per worker thread, and each thread's
 // buffers live as long as the thread (freed by the thread_local destructor).
-class Buffer {
- public:
-  Buffer() = default;
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() { std::free(data_); }
-  float* Get(int64_t floats) {
-    if (floats > size_) {
-      std::free(data_);
-      // 64-byte aligned (whole cache lines; ymm loads of packed panels are aligned).
-      const size_t bytes = ((static_cast<size_t>(floats) * sizeof(float)) + 63) & ~size_t{63};
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      size_ = data_ == nullptr ? 0 : floats;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  int64_t size_ = 0;
-};
-
-thread_local Buffer tl_pack_a;
-thread_local Buffer tl_pack_b;
+thread_local AlignedScratch tl_pack_a;
+thread_local AlignedScratch tl_pack_b;
 
 // Splits `total` into blocks of at most `max` and nearly equal size, rounded up to `align`,
 // so that K = 576 runs as 3 × 192 rather than 256 + 256 + 64.
