@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isInputError, InputError } from '../errors.js';
+import { isInputError } from '../errors.js';
+import { usageFailure } from './usage-errors.js';
 import type { GlobalArgs } from './common.js';
 import { studiesCommand } from './studies.js';
 import { leaderboardCommand } from './leaderboard.js';
@@ -11,9 +12,10 @@ import { runCommand, resumeCommand } from './run.js';
 import { rerunCommand } from './rerun.js';
 import { dataCommand } from './data.js';
 import { workerCommand } from './worker.js';
+import { reportCommand } from './report.js';
 
 // Every command module is typed on its own arguments; yargs' builder chain widens them.
-const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, exportCommand, dataCommand, workerCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
+const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, reportCommand, exportCommand, dataCommand, workerCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
 
 /**
  * Exit codes (SPEC.md): 0 success, 1 runtime failure, 2 bad input. A bad-input message is
@@ -33,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      throw err ?? new InputError(msg);
+      throw usageFailure(msg, err, argv, commands.map((c) => String(c.command)));
     });
   for (const c of commands) cli = cli.command(c);
   try {
