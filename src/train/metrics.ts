@@ -136,15 +136,52 @@ export function sigmoidCrossEntropy(logits: ArrayLike<number>, targets: ArrayLik
   return total / (n * k);
 }
 
+/**
+ * One-vs-rest AUROC of each class from softmax probabilities (scikit-learn's
+ * `roc_auc_score(multi_class='ovr', average=None)`): raw logits would not do, since a logit
+ * is comparable across samples only after each row is normalised. NaN for a class that is
+ * absent from, or the only class in, the labels.
+ */
+export function aurocPerClassOvr(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): number[] {
+  const n = labels.length;
+  const probabilities = new Float64Array(n * numClasses);
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < numClasses; j++) max = Math.max(max, logits[i * numClasses + j]);
+    let sum = 0;
+    for (let j = 0; j < numClasses; j++) sum += probabilities[i * numClasses + j] = Math.exp(logits[i * numClasses + j] - max);
+    for (let j = 0; j < numClasses; j++) probabilities[i * numClasses + j] /= sum;
+  }
+  const column = new Float64Array(n);
+  const isClass = new Float64Array(n);
+  return Array.from({ length: numClasses }, (_, j) => {
+    for (let i = 0; i < n; i++) {
+      column[i] = probabilities[i * numClasses + j];
+      isClass[i] = labels[i] === j ? 1 : 0;
+    }
+    return auroc(column, isClass);
+  });
+}
+
 /** Everything reported for a multi-class split except the loss. */
 export function classificationMetrics(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): Metrics {
   const n = labels.length;
   const cm = confusionMatrix(labels, argmaxRows(logits, n, numClasses), numClasses);
+  const aurocs = aurocPerClassOvr(logits, labels, numClasses);
+  const accuracy = accuracyFromConfusion(cm);
+  const recall = recallMacro(cm);
   return {
-    accuracy: accuracyFromConfusion(cm),
-    recall_macro: recallMacro(cm),
+    accuracy,
+    recall_macro: recall,
+    // The same number under scikit-learn's name for it.
+    balanced_accuracy: recall,
     precision_macro: precisionMacro(cm),
     f1_macro: f1Macro(cm),
+    // With one label per sample every error is one false positive and one false negative,
+    // so micro-averaged F1 equals accuracy.
+    f1_micro: accuracy,
+    auroc_macro: mean(aurocs.filter((a) => !Number.isNaN(a))),
+    auroc_per_class: aurocs,
     recall_per_class: recallPerClass(cm),
     precision_per_class: precisionPerClass(cm),
     f1_per_class: f1PerClass(cm),
@@ -236,5 +273,5 @@ export function multilabelMetrics(logits: ArrayLike<number>, targets: ArrayLike<
 export function scalarMetricNames(multilabel: boolean): string[] {
   return multilabel
     ? ['auroc_macro', 'f1_micro', 'f1_macro', 'precision_micro', 'recall_micro', 'precision_macro', 'recall_macro', 'accuracy', 'subset_accuracy']
-    : ['accuracy', 'recall_macro', 'precision_macro', 'f1_macro'];
+    : ['accuracy', 'recall_macro', 'balanced_accuracy', 'precision_macro', 'f1_macro', 'f1_micro', 'auroc_macro'];
 }

@@ -14,6 +14,7 @@ import {
   precisionPerClass,
   recallMacro,
   recallPerClass,
+  scalarMetricNames,
   sigmoidCrossEntropy,
   softmaxCrossEntropy,
 } from '../../src/train/metrics.js';
@@ -68,6 +69,18 @@ describe('multi-class metrics', () => {
       [0, 1, 1],
     ]);
     assert.deepEqual(m.recall_per_class, [1, 1, 0.5]);
+  });
+
+  it('reports every objective a single-label study may name, one-vs-rest AUROC as scikit-learn', () => {
+    const logits = [2, 0, 0, 0, 2, 1, 0, 2, 0, 1, 0, 2, 0.5, 0.2, 0.1];
+    const m = classificationMetrics(logits, [0, 1, 2, 2, 1], 3);
+    // roc_auc_score(y, softmax(logits), multi_class='ovr', average=None / 'macro')
+    const expected = [1, 2 / 3, 7 / 12];
+    (m.auroc_per_class as number[]).forEach((a, j) => close(a, expected[j]));
+    close(m.auroc_macro as number, 0.75);
+    assert.equal(m.balanced_accuracy, m.recall_macro);
+    assert.equal(m.f1_micro, m.accuracy);
+    for (const name of scalarMetricNames(false)) assert.equal(typeof m[name], 'number', name);
   });
 
   it('softmax cross-entropy is stable and matches ln 2 / closed forms', () => {
