@@ -1,6 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { GlobalArgs } from './common.js';
-import { inspectFile, synthCommand, importCommand, formatDataSummary, type DataFileSummary } from '../data/commands.js';
+import { InputError } from '../errors.js';
+import { positiveIntFlag, typedValue, type GlobalArgs } from './common.js';
+import type { DataFileSummary } from '../data/commands.js';
+
+/** The data layer (HDF5 through WebAssembly), loaded only when a data command runs. */
+const dataCommands = (): Promise<typeof import('../data/commands.js')> => import('../data/commands.js');
 
 interface SynthArgs extends GlobalArgs {
   readonly out: string;
@@ -19,8 +23,8 @@ interface InspectArgs extends GlobalArgs {
   readonly json: boolean;
 }
 
-function print(summary: DataFileSummary, json: boolean): void {
-  console.log(json ? JSON.stringify(summary, null, 2) : formatDataSummary(summary));
+async function print(summary: DataFileSummary, json: boolean): Promise<void> {
+  console.log(json ? JSON.stringify(summary, null, 2) : (await dataCommands()).formatDataSummary(summary));
 }
 
 const synth: CommandModule<GlobalArgs, SynthArgs> = {
@@ -30,11 +34,16 @@ const synth: CommandModule<GlobalArgs, SynthArgs> = {
     y
       .option('out', { type: 'string', demandOption: true, describe: 'Output .h5 file' })
       .option('n', { type: 'number', default: 6000, describe: 'Beats' })
-      .option('seed', { type: 'number', default: 0 })
+      .option('seed', { type: 'number', default: 0, describe: 'Seed of the generator' })
       .option('multilabel', { type: 'boolean', default: false, describe: 'Multi-lead, multi-label variant (for cnn1d)' })
-      .option('json', { type: 'boolean', default: false })
-      .example('$0 data synth --out beats.h5 --n 20000 --seed 1', 'a 20,000-beat set'),
-  handler: async (a) => print(await synthCommand({ out: a.out, n: a.n, seed: a.seed, multilabel: a.multilabel }), a.json),
+      .option('json', { type: 'boolean', default: false, describe: 'Print the summary of the written file as JSON' })
+      .example('$0 data synth --out beats.h5 --n 20000 --seed 1', 'a 20,000-beat set, 5 classes with MIT-BIH class shares')
+      .example('$0 data synth --out multilabel.h5 --multilabel', 'the multi-label variant ([N, 187, 3] signals, 5 labels)'),
+  handler: async (a) => {
+    positiveIntFlag('n', a.n);
+    if (!Number.isSafeInteger(a.seed)) throw new InputError(`--seed: expected an integer, got ${typedValue('seed', a.seed)}`);
+    await print(await (await dataCommands()).synthCommand({ out: a.out, n: a.n, seed: a.seed, multilabel: a.multilabel }), a.json);
+  },
 };
 
 const importCsv: CommandModule<GlobalArgs, ImportArgs> = {
@@ -42,11 +51,12 @@ const importCsv: CommandModule<GlobalArgs, ImportArgs> = {
   describe: 'Convert Kaggle heartbeat CSVs (no header, 187 signal columns, label last) to HDF5',
   builder: (y) =>
     y
-      .positional('files', { type: 'string', array: true, demandOption: true })
+      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'CSV files, concatenated in order' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output .h5 file' })
-      .option('json', { type: 'boolean', default: false })
-      .example('$0 data import mitbih_train.csv --out mitbih_train.h5', 'the Kaggle MIT-BIH training set'),
-  handler: async (a) => print(await importCommand({ files: a.files, out: a.out }), a.json),
+      .option('json', { type: 'boolean', default: false, describe: 'Print the summary of the written file as JSON' })
+      .example('$0 data import mitbih_train.csv --out mitbih_train.h5', 'the Kaggle MIT-BIH training set (classes N, S, V, F, Q)')
+      .example('$0 data import ptbdb_normal.csv ptbdb_abnormal.csv --out ptbdb.h5', 'both PTB files in one set (classes normal, abnormal)'),
+  handler: async (a) => print(await (await dataCommands()).importCommand({ files: a.files, out: a.out }), a.json),
 };
 
 const inspect: CommandModule<GlobalArgs, InspectArgs> = {
@@ -54,10 +64,11 @@ const inspect: CommandModule<GlobalArgs, InspectArgs> = {
   describe: 'Shapes, dtypes, class counts and groups of an .h5 or .csv data file',
   builder: (y) =>
     y
-      .positional('file', { type: 'string', demandOption: true })
-      .option('json', { type: 'boolean', default: false })
-      .example('$0 data inspect mitbih_train.h5', ''),
-  handler: async (a) => print(await inspectFile(a.file), a.json),
+      .positional('file', { type: 'string', demandOption: true, describe: '.h5/.hdf5 or Kaggle .csv file' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the summary as JSON' })
+      .example('$0 data inspect mitbih_train.h5', 'datasets, shapes, dtypes, chunking, class counts, groups')
+      .example('$0 data inspect mitbih_test.csv', 'rows, columns and class counts of a Kaggle CSV'),
+  handler: async (a) => print(await (await dataCommands()).inspectFile(a.file), a.json),
 };
 
 export const dataCommand: CommandModule<GlobalArgs, GlobalArgs> = {

@@ -14,7 +14,8 @@ export const exportCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .positional('study', { type: 'string', demandOption: true, describe: 'Study name' })
-      .option('format', { choices: ['csv', 'json'] as const, default: 'csv' as const })
+      .option('format', { choices: ['csv', 'json'] as const, requiresArg: true, default: 'csv' as const, describe: 'csv: one row per trial; json: everything stored, epoch curves included' })
+      .example('$0 export cnngru > trials.csv', 'one row per trial: params, last-epoch and test metrics')
       .example('$0 export cnngru --format json > trials.json', 'every trial with its epoch curve'),
   handler: async (argv) => {
     await withStorage(openExistingDb(argv.db), async (storage) => {

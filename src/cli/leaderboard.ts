@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import type { LeaderboardRow } from '../storage/types.js';
 import { leaderboardJson, leaderboardTable } from '../report/rows.js';
 import { InputError } from '../errors.js';
-import { openExistingDb, pickStudy, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
+import { openExistingDb, pickStudy, positiveIntFlag, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
 import { OUTPUT_FORMATS, renderRows } from './format.js';
 
 interface Args extends GlobalArgs, FormatArgs {
@@ -32,16 +32,18 @@ export const leaderboardCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Trials of a study ranked by the objective',
   builder: (y) =>
     y
-      .option('study', { type: 'string', describe: 'Study name (default: the newest study)' })
-      .option('top', { type: 'number', default: 10, describe: 'Rows to show' })
-      .option('metric', { type: 'string', describe: 'Rank by this epoch metric instead of the objective' })
+      .option('study', { type: 'string', requiresArg: true, describe: 'Study name (default: the newest study)' })
+      .option('top', { type: 'number', requiresArg: true, default: 10, describe: 'Rows to show' })
+      .option('metric', { type: 'string', requiresArg: true, describe: 'Rank by this epoch metric instead of the objective' })
       .option('all', { type: 'boolean', default: false, describe: 'Include pruned and failed trials' })
-      .option('format', { choices: OUTPUT_FORMATS, default: 'table' as const })
+      .option('format', { choices: OUTPUT_FORMATS, requiresArg: true, default: 'table' as const, describe: 'Output format' })
       .check((a) => {
-        if (!Number.isInteger(a.top) || a.top < 1) throw new InputError(`--top: expected a positive integer, got ${a.top}`);
+        positiveIntFlag('top', a.top);
         return true;
       })
-      .example('$0 leaderboard --study cnngru --top 5 --format json', 'the five best trials as JSON'),
+      .example('$0 leaderboard', 'the ten best completed trials of the newest study in ./trials.db')
+      .example('$0 leaderboard --study cnngru --top 5 --format json', 'the five best trials as JSON')
+      .example('$0 leaderboard --study cnngru --all --metric val_loss --format csv > trials.csv', 'every finished trial, ranked by its val_loss, as CSV'),
   handler: async (argv) => {
     await withStorage(openExistingDb(argv.db), async (storage) => {
       const study = await pickStudy(storage, argv.study, argv.db);

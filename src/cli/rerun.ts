@@ -2,13 +2,13 @@ import type { CommandModule } from 'yargs';
 import type { BackendName, StudySettings } from '../space/settings.js';
 import type { Metrics } from '../study/trial.js';
 import { InputError } from '../errors.js';
-import { taskOf } from '../study/drive.js';
-import { cacheDir, studyDir } from '../study/paths.js';
-import { openExistingDb, pickStudy, withStorage, type GlobalArgs } from './common.js';
+import { cacheDir, checkpointRootOf } from '../study/paths.js';
+import { openExistingDb, pickStudy, trialNumber, withStorage, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
   readonly study: string;
-  readonly number: number;
+  /** As typed (a string, so that a message can quote it); see `trialNumber`. */
+  readonly number: string;
   readonly json: boolean;
 }
 
@@ -37,26 +37,28 @@ export const rerunCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'Retrain one trial from its stored params and seed and say whether the metrics match bit for bit',
   builder: (y) =>
     y
-      .positional('study', { type: 'string', demandOption: true })
-      .positional('number', { type: 'number', demandOption: true })
-      .option('json', { type: 'boolean', default: false })
-      .example('$0 rerun cnngru 4', 'retrain trial 4 of study cnngru and compare'),
+      .positional('study', { type: 'string', demandOption: true, describe: 'Study name' })
+      .positional('number', { type: 'string', demandOption: true, describe: 'Number of a COMPLETE or PRUNED trial' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' })
+      .example('$0 rerun cnngru 4', 'retrain trial 4 of study cnngru and compare every epoch; exit 1 on any difference'),
   handler: async (argv) => {
+    const number = trialNumber(argv.number);
     await withStorage(openExistingDb(argv.db), async (storage) => {
       const record = await pickStudy(storage, argv.study, argv.db);
       const settings = record.settings as StudySettings;
       if (!settings || !('model' in settings)) throw new InputError(`study "${record.name}" was created through the library API: it has no model to retrain`);
-      const trial = await storage.getTrial(record.id, argv.number);
-      if (!trial) throw new InputError(`${argv.db}: study "${record.name}" has no trial ${argv.number}`);
+      const trial = await storage.getTrial(record.id, number);
+      if (!trial) throw new InputError(`${argv.db}: study "${record.name}" has no trial ${number}`);
       if (trial.state !== 'COMPLETE' && trial.state !== 'PRUNED') {
         throw new InputError(`trial ${trial.number} is ${trial.state}: only COMPLETE and PRUNED trials have metrics to compare`);
       }
       if (trial.seed === null) throw new InputError(`trial ${trial.number} has no stored seed`);
+      const { taskOf } = await import('../study/drive.js');
       const { initBackend } = await import('../backend/index.js');
       const { prepareStudyData } = await import('../data/prepare.js');
       const { runTrialTask, trainingDataOptions } = await import('../worker/task.js');
       const backend = await initBackend((trial.backend as BackendName | null) ?? settings.backend);
-      const ctx = { settings, checkpointRoot: studyDir(argv.db, record.name) };
+      const ctx = { settings, checkpointRoot: checkpointRootOf(argv.db, record) };
       const task = taskOf(ctx, { id: trial.id, number: trial.number, params: trial.params, seed: trial.seed });
       const prepared = await prepareStudyData(settings.data, { cacheDir: cacheDir(argv.db), smote: trainingDataOptions(task).balancing === 'smote' });
       const stored = new Map(trial.intermediate.map((iv) => [iv.step, iv.metrics ?? {}]));

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { BackendName, PrunerSettings, StudySettings } from '../space/settings.js';
@@ -7,11 +8,13 @@ import { distributionsOf } from '../space/distributions.js';
 import { parseByteSize } from '../space/resolve.js';
 import { BACKENDS, DEFAULT_PRUNERS, PRUNER_TYPES, SAMPLER_TYPES } from '../space/defaults.js';
 import { InputError } from '../errors.js';
-import { prepareStudyData, type PreparedData } from '../data/prepare.js';
+import type { PreparedData } from '../data/prepare.js';
 import { createObserver } from '../report/progress.js';
-import { runStudy, type Isolation } from '../study/runner.js';
-import { cacheDir } from '../study/paths.js';
-import { openDb, type GlobalArgs } from './common.js';
+import type { Isolation } from '../study/runner.js';
+import { cacheDir, studyNameProblem } from '../study/paths.js';
+import { StudyExistsError } from '../storage/errors.js';
+import { openDb, openExistingDb, pickStudy, positiveIntFlag, typedValue, type GlobalArgs } from './common.js';
+import { checkDbFile, checkDbFolder } from './db-file.js';
 import { printLeaderboard } from './leaderboard.js';
 
 interface RunFlags {
@@ -38,16 +41,26 @@ interface ResumeArgs extends GlobalArgs, Omit<RunFlags, 'study' | 'sampler' | 'p
   readonly study: string;
 }
 
-function positiveInt(flag: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new InputError(`--${flag}: expected a positive integer, got ${v}`);
+/** `--data` must name a data file that exists: checked before anything is loaded or written. */
+function dataFlag(path: string): string {
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new InputError(`--data: no such file ${path}`);
+  }
+  if (!isFile) throw new InputError(`--data: not a regular file: ${path}`);
+  if (!/\.(h5|hdf5|hdf|he5|csv)$/i.test(path)) throw new InputError(`--data: expected an .h5/.hdf5 or .csv file, got ${path}`);
+  return resolve(path);
 }
 
 /** Flags override the YAML (SPEC.md); each is checked like the YAML key it replaces. */
 export function applyFlags(settings: StudySettings, f: RunFlags): StudySettings {
-  positiveInt('trials', f.trials);
-  positiveInt('epochs', f.epochs);
-  positiveInt('workers', f.workers);
-  if (f.seed !== undefined && (!Number.isInteger(f.seed) || f.seed < 0)) throw new InputError(`--seed: expected a non-negative integer, got ${f.seed}`);
+  positiveIntFlag('trials', f.trials);
+  positiveIntFlag('epochs', f.epochs);
+  positiveIntFlag('workers', f.workers);
+  positiveIntFlag('worker-heap-mb', f.workerHeapMb);
+  if (f.seed !== undefined && (!Number.isSafeInteger(f.seed) || f.seed < 0)) throw new InputError(`--seed: expected a non-negative integer, got ${typedValue('seed', f.seed)}`);
   let pruner = settings.pruner;
   if (f.pruner !== undefined && f.pruner !== pruner.type) pruner = DEFAULT_PRUNERS[f.pruner];
   return {
@@ -61,7 +74,7 @@ export function applyFlags(settings: StudySettings, f: RunFlags): StudySettings 
     backend: f.backend ?? settings.backend,
     data: {
       ...settings.data,
-      ...(f.data !== undefined ? { source: resolve(f.data) } : {}),
+      ...(f.data !== undefined ? { source: dataFlag(f.data) } : {}),
       ...(f.memoryBudget !== undefined ? { memory_budget: byteSizeFlag(f.memoryBudget) } : {}),
     },
   };
@@ -76,9 +89,10 @@ function byteSizeFlag(value: string): number {
 }
 
 /** What may change when a stored study is run again: how much and where, never what is searched. */
-function applyRuntimeFlags(stored: StudySettings, f: Pick<RunFlags, 'trials' | 'workers' | 'backend' | 'memoryBudget'>): StudySettings {
-  positiveInt('trials', f.trials);
-  positiveInt('workers', f.workers);
+function applyRuntimeFlags(stored: StudySettings, f: Pick<RunFlags, 'trials' | 'workers' | 'backend' | 'memoryBudget' | 'workerHeapMb'>): StudySettings {
+  positiveIntFlag('trials', f.trials);
+  positiveIntFlag('workers', f.workers);
+  positiveIntFlag('worker-heap-mb', f.workerHeapMb);
   return {
     ...stored,
     budget: { ...stored.budget, trials: f.trials ?? stored.budget.trials },
@@ -99,13 +113,31 @@ function mayUseSmote(settings: StudySettings): boolean {
 
 async function prepare(settings: StudySettings, dbPath: string, json: boolean): Promise<PreparedData> {
   const usesSmote = mayUseSmote(settings);
+  // Loaded when needed: a command line refused for bad input should not pay for HDF5 and the
+  // worker pool (a few hundred ms each time a script checks its arguments).
+  const { prepareStudyData } = await import('../data/prepare.js');
   const prepared = await prepareStudyData(settings.data, {
     cacheDir: cacheDir(dbPath),
     smote: usesSmote && !settings.data.multilabel,
+    smoteSmallClasses: 'refuse',
     log: json ? undefined : (m) => process.stderr.write(`${m}\n`),
   });
   if (usesSmote && prepared.info.multilabel) {
     throw new InputError(`${settings.data.source}: the data are multi-label and SMOTE is not defined for them; use dataset: oversampled or none (params.dataset or defaults.dataset)`);
+  }
+  // Which metrics an epoch reports depends on the data (multi-label or not), known only now.
+  const { scalarMetricNames } = await import('../train/metrics.js');
+  const reported = ['loss', 'val_loss', 'lr', ...scalarMetricNames(prepared.info.multilabel)];
+  const monitored: [string, string][] = [
+    ['objective.metric', settings.objective.metric],
+    ['early_stopping.monitor', settings.early_stopping.monitor],
+    ['lr_schedule.monitor', settings.lr_schedule.monitor],
+  ];
+  for (const [key, metric] of monitored) {
+    if (!reported.includes(metric)) {
+      const kind = prepared.info.multilabel ? 'multi-label' : 'single-label';
+      throw new InputError(`${settings.data.source}: ${key} "${metric}" is not reported for ${kind} data; choose one of ${reported.join(', ')}`);
+    }
   }
   return prepared;
 }
@@ -115,6 +147,7 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
   const observer = createObserver({ json: f.json, direction: settings.objective.direction, metric: settings.objective.metric });
   let summary;
   try {
+    const { runStudy } = await import('../study/runner.js');
     summary = await runStudy({
       storage,
       dbPath,
@@ -141,13 +174,13 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
 }
 
 const runFlags = {
-  trials: { type: 'number', describe: "The study's total number of trials (not an increment)" },
-  workers: { type: 'number', describe: 'Trials trained at once' },
-  backend: { choices: BACKENDS, describe: 'tfjs backend (auto: tensorflow-gpu, tensorflow, wasm, cpu)' },
+  trials: { type: 'number', requiresArg: true, describe: "The study's total number of trials (not an increment)" },
+  workers: { type: 'number', requiresArg: true, describe: 'Trials trained at once' },
+  backend: { choices: BACKENDS, requiresArg: true, describe: 'tfjs backend (auto: the first that loads of tensorflow-gpu, tensorflow, native, wasm, cpu)' },
   json: { type: 'boolean', default: false, describe: 'Print one JSON event per line' },
-  isolation: { choices: ['threads', 'processes'] as const, describe: 'Trials in worker threads or one process each (default: by backend)' },
-  'memory-budget': { type: 'string', describe: 'Signals up to this size (e.g. 512MB, 2GiB) are shared in memory; larger ones are read lazily from HDF5' },
-  'worker-heap-mb': { type: 'number', describe: 'Heap limit of each worker thread in MB (a trial over it fails alone)' },
+  isolation: { choices: ['threads', 'processes'] as const, requiresArg: true, describe: 'Trials in worker threads or one process each (default: by backend)' },
+  'memory-budget': { type: 'string', requiresArg: true, describe: 'Signals up to this size (e.g. 512MB, 2GiB) are shared in memory; larger ones are read lazily from HDF5' },
+  'worker-heap-mb': { type: 'number', requiresArg: true, describe: 'Heap limit of each worker thread in MB (a trial over it fails alone)' },
 } as const;
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
@@ -156,45 +189,63 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   builder: (y) =>
     y
       .positional('space', { type: 'string', demandOption: true, describe: 'Search-space YAML' })
-      .option('study', { type: 'string', describe: 'Study name (default: from the YAML, else its file name)' })
-      .option('epochs', { type: 'number', describe: 'Epochs per trial' })
-      .option('seed', { type: 'number', describe: 'Study and sampler seed' })
-      .option('sampler', { choices: SAMPLER_TYPES })
-      .option('pruner', { choices: PRUNER_TYPES })
-      .option('data', { type: 'string', describe: 'Data file (.h5 or Kaggle .csv) instead of the YAML source' })
+      .option('study', { type: 'string', requiresArg: true, describe: 'Study name (default: from the YAML, else its file name)' })
+      .option('epochs', { type: 'number', requiresArg: true, describe: 'Epochs per trial' })
+      .option('seed', { type: 'number', requiresArg: true, describe: 'Study and sampler seed' })
+      .option('sampler', { choices: SAMPLER_TYPES, requiresArg: true, describe: 'Sampler type (other sampler keys of the YAML are kept)' })
+      .option('pruner', { choices: PRUNER_TYPES, requiresArg: true, describe: "Pruner type (another type than the YAML's comes with its defaults)" })
+      .option('data', { type: 'string', requiresArg: true, describe: 'Data file (.h5 or Kaggle .csv) instead of the YAML source' })
       .options(runFlags)
       .example('$0 run searchspaces/cnngru.yaml', 'the main job, on the built-in synthetic ECG set')
-      .example('$0 run searchspaces/cnn2d.yaml --trials 100 --epochs 30 --data mitbih_train.h5', 'a full-size study'),
+      .example('$0 run searchspaces/cnngru.yaml --trials 20', 'run it again: continue the same study to 20 trials in all')
+      .example('$0 run searchspaces/cnn2d.yaml --study cnn2d-mitbih --trials 100 --epochs 30 --data mitbih_train.h5', 'a full-size study on the Kaggle MIT-BIH set')
+      .example('$0 run searchspaces/cnngru.yaml --json > events.jsonl', 'one JSON event per line, for scripts'),
   handler: async (argv) => {
-    const parsed = parseSpaceFile(argv.space);
+    // Everything the user gave is checked before anything is written: the YAML (and its data
+    // file's existence), the flags, the --db file, then the data themselves. A database that
+    // does not exist yet is created only once the data are ready, so bad input leaves none.
+    const parsed = parseSpaceFile(argv.space, { checkDataSource: argv.data === undefined });
     const fromYaml = applyFlags(parsed.settings, argv);
-    const storage = openDb(argv.db);
-    try {
-      const existing = await storage.getStudy(fromYaml.study);
-      if (existing) {
-        const stored = existing.settings as StudySettings;
-        if (!sameJson(stored.params, fromYaml.params) || stored.model !== fromYaml.model || !sameJson(stored.objective, fromYaml.objective)) {
-          throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${argv.db} with another model, objective or search space; name a new one with --study`);
-        }
-        const settings = applyRuntimeFlags(stored, argv);
-        const prepared = await prepare(settings, argv.db, argv.json);
-        if (!sameJson(settings, stored)) await storage.updateStudySettings(existing.id, settings);
-        await execute(storage, argv.db, { ...existing, settings }, settings, prepared, argv);
-        return;
+    const nameProblem = studyNameProblem(fromYaml.study);
+    if (nameProblem !== null) throw new InputError(`${argv.study !== undefined ? '--study' : `${argv.space}: study`}: ${nameProblem}`);
+    const dbState = checkDbFile(argv.db);
+    if (dbState === 'absent') checkDbFolder(argv.db);
+    let storage: Storage | null = dbState === 'absent' ? null : openDb(argv.db);
+    const continueStudy = async (store: Storage, existing: StudyRecord): Promise<void> => {
+      const stored = existing.settings as StudySettings;
+      if (!sameJson(stored.params, fromYaml.params) || stored.model !== fromYaml.model || !sameJson(stored.objective, fromYaml.objective)) {
+        throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${argv.db} with another model, objective or search space; name a new one with --study`);
       }
+      const settings = applyRuntimeFlags(stored, argv);
+      const prepared = await prepare(settings, argv.db, argv.json);
+      if (!sameJson(settings, stored)) await store.updateStudySettings(existing.id, settings);
+      await execute(store, argv.db, { ...existing, settings }, settings, prepared, argv);
+    };
+    try {
+      const existing = storage === null ? null : await storage.getStudy(fromYaml.study);
+      if (storage !== null && existing) return await continueStudy(storage, existing);
       // Data problems are bad input too: find them before the study is written.
       const prepared = await prepare(fromYaml, argv.db, argv.json);
-      const record = await storage.createStudy({
-        name: fromYaml.study,
-        direction: fromYaml.objective.direction,
-        metric: fromYaml.objective.metric,
-        yaml: parsed.yaml,
-        settings: fromYaml,
-        enqueue: fromYaml.enqueue.map((params) => ({ params, distributions: distributionsOf(fromYaml.params, params) })),
-      });
+      storage ??= openDb(argv.db);
+      let record: StudyRecord;
+      try {
+        record = await storage.createStudy({
+          name: fromYaml.study,
+          direction: fromYaml.objective.direction,
+          metric: fromYaml.objective.metric,
+          yaml: parsed.yaml,
+          settings: fromYaml,
+          enqueue: fromYaml.enqueue.map((params) => ({ params, distributions: distributionsOf(fromYaml.params, params) })),
+        });
+      } catch (err) {
+        // Two runs started at once: another one created the study since our look-up. Join it.
+        const raced = err instanceof StudyExistsError ? await storage.getStudy(fromYaml.study) : null;
+        if (raced === null) throw err;
+        return await continueStudy(storage, raced);
+      }
       await execute(storage, argv.db, record, fromYaml, prepared, argv);
     } finally {
-      await storage.close();
+      await storage?.close();
     }
   },
 };
@@ -204,14 +255,14 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
   describe: 'Continue an interrupted study with the space and settings stored at its creation',
   builder: (y) =>
     y
-      .positional('study', { type: 'string', demandOption: true })
+      .positional('study', { type: 'string', demandOption: true, describe: 'Study name' })
       .options(runFlags)
-      .example('$0 resume cnngru', 'finish the interrupted trials and the rest of the budget'),
+      .example('$0 resume cnngru', 'finish the interrupted trials and the rest of the budget')
+      .example('$0 resume cnngru --trials 40 --workers 1 --backend tensorflow-gpu', 'raise the target and move the study to a GPU'),
   handler: async (argv) => {
-    const storage = openDb(argv.db);
+    const storage = openExistingDb(argv.db);
     try {
-      const existing = await storage.getStudy(argv.study);
-      if (!existing) throw new InputError(`${argv.db}: no study named "${argv.study}"`);
+      const existing = await pickStudy(storage, argv.study, argv.db);
       const stored = existing.settings as StudySettings;
       if (!stored || !('model' in stored)) throw new InputError(`study "${argv.study}" was created through the library API; resume it from your code`);
       const settings = applyRuntimeFlags(stored, argv);

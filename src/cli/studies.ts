@@ -10,7 +10,8 @@ export const studiesCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .option('format', { choices: OUTPUT_FORMATS, default: 'table' as const, describe: 'Output format' })
-      .example('$0 studies --db trials.db', 'one row per study'),
+      .example('$0 studies', 'one row per study in ./trials.db')
+      .example('$0 studies --db /data/trials.db --format json', 'the same as JSON, from another database'),
   handler: async (argv) => {
     await withStorage(openExistingDb(argv.db), async (storage) => {
       const studies = await storage.listStudies();

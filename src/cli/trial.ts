@@ -2,12 +2,13 @@ import type { CommandModule } from 'yargs';
 import type { Metrics } from '../study/trial.js';
 import { scalarMetrics, trialJson } from '../report/rows.js';
 import { InputError } from '../errors.js';
-import { openExistingDb, pickStudy, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
+import { openExistingDb, pickStudy, trialNumber, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
 import { OUTPUT_FORMATS, formatCell, renderRows, type Cell } from './format.js';
 
 interface Args extends GlobalArgs, FormatArgs {
   readonly study: string;
-  readonly number: number;
+  /** As typed (a string, so that a message can quote it); see `trialNumber`. */
+  readonly number: string;
 }
 
 export const trialCommand: CommandModule<GlobalArgs, Args> = {
@@ -15,16 +16,17 @@ export const trialCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'One trial: params, seed, state, backend, epoch curve, final metrics, confusion matrix',
   builder: (y) =>
     y
-      .positional('study', { type: 'string', demandOption: true })
-      .positional('number', { type: 'number', demandOption: true })
-      .option('format', { choices: OUTPUT_FORMATS, default: 'table' as const })
-      .example('$0 trial cnngru 3', 'trial 3 of study cnngru'),
+      .positional('study', { type: 'string', demandOption: true, describe: 'Study name' })
+      .positional('number', { type: 'string', demandOption: true, describe: 'Trial number (as in the leaderboard)' })
+      .option('format', { choices: OUTPUT_FORMATS, requiresArg: true, default: 'table' as const, describe: 'table: everything; csv: the epoch curve; json: everything stored' })
+      .example('$0 trial cnngru 3', 'trial 3 of study cnngru: params, epochs, test metrics, confusion matrix')
+      .example('$0 trial cnngru 3 --format csv > curve.csv', 'its per-epoch curve as CSV'),
   handler: async (argv) => {
-    if (!Number.isInteger(argv.number) || argv.number < 0) throw new InputError(`<number>: expected a trial number, got ${argv.number}`);
+    const number = trialNumber(argv.number);
     await withStorage(openExistingDb(argv.db), async (storage) => {
       const study = await pickStudy(storage, argv.study, argv.db);
-      const trial = await storage.getTrial(study.id, argv.number);
-      if (!trial) throw new InputError(`${argv.db}: study "${study.name}" has no trial ${argv.number}`);
+      const trial = await storage.getTrial(study.id, number);
+      if (!trial) throw new InputError(`${argv.db}: study "${study.name}" has no trial ${number}`);
       const json = trialJson(trial);
       if (argv.format === 'json') {
         console.log(JSON.stringify(json, null, 2));

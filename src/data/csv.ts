@@ -32,6 +32,17 @@ export interface CsvReadOptions {
   readonly width?: number;
 }
 
+/**
+ * The classes a Kaggle file's name promises (SPEC.md: `mitbih_*.csv` labels 0..4 = N, S, V, F,
+ * Q; `ptbdb_*.csv` 0/1), or null for any other name, whose labels may be any class index.
+ */
+export function kaggleClassesByName(file: string): { readonly set: string; readonly classes: readonly string[] } | null {
+  const name = basename(file).toLowerCase();
+  if (name.includes('mitbih')) return { set: 'MIT-BIH', classes: MITBIH_CLASSES };
+  if (name.includes('ptbdb')) return { set: 'PTB-DB', classes: PTBDB_CLASSES };
+  return null;
+}
+
 function checkReadable(file: string): void {
   let st;
   try {
@@ -47,6 +58,7 @@ function checkReadable(file: string): void {
  */
 export async function readKaggleCsv(file: string, onBlock: (block: CsvBlock) => void | Promise<void>, opts: CsvReadOptions = {}): Promise<{ width: number; rows: number }> {
   checkReadable(file);
+  const named = kaggleClassesByName(file);
   const blockRows = opts.blockRows ?? 4096;
   let width = opts.width ?? 0;
   let signals = new Float32Array(0);
@@ -90,6 +102,9 @@ export async function readKaggleCsv(file: string, onBlock: (block: CsvBlock) => 
           signals[base + c] = v;
         } else {
           if (!Number.isInteger(v) || v < 0 || v > 10_000) throw new DataError(file, `${lineNo}:${c + 1}`, `the label must be a class index (an integer >= 0), found ${cell}`);
+          if (named && v >= named.classes.length) {
+            throw new DataError(file, `${lineNo}:${c + 1}`, `label ${v} is out of range for ${named.set} (0..${named.classes.length - 1} = ${named.classes.join(', ')})`);
+          }
           labels[inBlock] = v;
         }
       }

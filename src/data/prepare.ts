@@ -61,6 +61,13 @@ export interface PrepareOptions {
   readonly baseDir?: string;
   /** Build the SMOTE neighbour table (default true; pass false when no trial can use SMOTE). */
   readonly smote?: boolean;
+  /**
+   * A class of a data file with fewer than k + 1 training samples: 'refuse' it as bad input
+   * (imbalanced-learn's rule; the CLI's choice, for files users bring), or let the neighbour
+   * table use fewer neighbours (the default; see `smote.ts`). The built-in synthetic set
+   * always uses fewer neighbours.
+   */
+  readonly smoteSmallClasses?: 'refuse' | 'fewer-neighbours';
   /** SMOTE k_neighbors (default 5). */
   readonly smoteK?: number;
   /** Worker threads for the neighbour search (default: cores, at most 4). */
@@ -107,6 +114,11 @@ interface LoadedData {
   readonly description: string;
   /** File the data came from, for error messages. */
   readonly file: string;
+  /**
+   * Where the labels are in `file` (the HDF5 dataset path; null for a CSV, whose labels are
+   * a column), or undefined for the built-in synthetic set, which is not the user's file.
+   */
+  readonly labelPlace?: string | null;
   readonly labels: LabelSet;
   readonly groups: Int32Array | null;
   readonly count: number;
@@ -149,7 +161,7 @@ async function loadHdf5(path: string, identity: string, description: string, bud
         writeFileSync(checkedMarker, `${identity}\n`);
       }
     }
-    return { identity, description, file: path, labels, groups, count, length, channels, shared: target?.shared ?? null, hdf5Path: fits ? null : path };
+    return { identity, description, file: path, labelPlace: ds.layout.labels.path, labels, groups, count, length, channels, shared: target?.shared ?? null, hdf5Path: fits ? null : path };
   } finally {
     ds.close();
   }
@@ -201,7 +213,7 @@ async function loadSynthetic(settings: DataSettings, budget: number, cacheDir: s
     renameSync(tmp, path);
   }
   const loaded = await loadHdf5(path, identity, description, budget, cacheDir, log);
-  return { ...loaded, file: description };
+  return { ...loaded, file: description, labelPlace: undefined };
 }
 
 async function loadSource(settings: DataSettings, opts: PrepareOptions, log: (m: string) => void): Promise<LoadedData> {
@@ -220,7 +232,7 @@ async function loadSource(settings: DataSettings, opts: PrepareOptions, log: (m:
       await importCsv([path], h5);
     }
     const loaded = await loadHdf5(h5, identity, path, budget, opts.cacheDir, log);
-    return { ...loaded, file: path };
+    return { ...loaded, file: path, labelPlace: null };
   }
   return loadHdf5(path, `hdf5|${fileIdentity(path)}`, path, budget, opts.cacheDir, log);
 }
@@ -254,6 +266,7 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
   } else if (opts.smote === false) {
     smote = { refused: 'SMOTE was not prepared for this study (no trial uses balancing "smote")' };
   } else {
+    if (opts.smoteSmallClasses === 'refuse' && data.labelPlace !== undefined) checkSmoteClassSizes(data, labels, shared.train, k);
     const splitDescription = JSON.stringify(settings.split);
     const key = smoteTableKey(data.identity, labels, shared.train, k, splitDescription);
     const built = await cachedSmoteNeighbourTable(opts.cacheDir, key, async () => {
@@ -291,6 +304,27 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
     classCounts: { train: classCounts(labels, split.train), val: classCounts(labels, split.val), test: classCounts(labels, split.test) },
     smote: smoteReport,
   };
+}
+
+/**
+ * SMOTE as imbalanced-learn runs it needs k_neighbors + 1 training samples in every class it
+ * oversamples (the sample and its k neighbours); fewer is bad input in a user's file, named
+ * with the class and its count. The built-in synthetic set is not checked: at the small sizes
+ * used for tests and the quick start its rarest class (F, 0.7 % of MIT-BIH) has only a few
+ * training beats by design, and SMOTE uses fewer neighbours for it.
+ */
+function checkSmoteClassSizes(data: LoadedData, labels: LabelSet, train: Int32Array, k: number): void {
+  const inTrain = classCounts(labels, train);
+  const inAll = classCounts(labels);
+  const majority = Math.max(...inTrain);
+  inTrain.forEach((n, c) => {
+    if (inAll[c]! === 0 || n >= majority || n >= k + 1) return;
+    throw new DataError(
+      data.file,
+      data.labelPlace ?? null,
+      `class ${JSON.stringify(labels.classes[c] ?? String(c))} has ${n} training sample${n === 1 ? '' : 's'} (of ${inAll[c]} in the file); SMOTE (k_neighbors=${k}) needs at least ${k + 1}: use dataset: oversampled, or more samples of that class`,
+    );
+  });
 }
 
 async function openSignalSource(ref: SignalRef): Promise<SignalSource> {

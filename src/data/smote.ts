@@ -14,9 +14,11 @@
  * `SmotePlan` — (i, neighbour, u) per synthetic sample, 12 bytes instead of L·C·4 — and each
  * synthetic sample is computed when a batch needs it.
  *
- * Deviation from imbalanced-learn, for classes too small for k neighbours: imbalanced-learn
- * raises an error when a class has ≤ k samples; here such a class uses its n_c − 1 neighbours,
- * and a single-sample class is duplicated (x_new = x_i).
+ * Classes too small for k neighbours: imbalanced-learn raises an error when a class has ≤ k
+ * samples, and so does the CLI for a user's data file (`prepareStudyData` with
+ * `smoteSmallClasses: 'refuse'`: bad input naming the class and its count). Otherwise (the
+ * library's default, and the built-in synthetic set at test sizes) such a class uses its
+ * n_c − 1 neighbours, and a single-sample class is duplicated (x_new = x_i).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -21,6 +21,7 @@ import {
   DEFAULT_WORKERS,
   defaultDirection,
 } from './defaults.js';
+import { checkHyperparameters } from './hyperparams.js';
 import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParams } from './params.js';
 import type { Reporter } from './report.js';
 import type {
@@ -67,6 +68,7 @@ export function resolveSettings(raw: RawSpaceFile, fileName: string, report: Rep
   const metric = raw.objective?.metric ?? DEFAULT_OBJECTIVE_METRIC;
   const data = resolveData(raw.data ?? {}, fileName, report);
   const params = buildSearchSpace(raw.params, report, ['params']);
+  checkHyperparameters(raw.defaults, params, report);
   const enqueue = checkConfigurations(params, raw.enqueue ?? [], report, ['enqueue']);
   const defaults: Params = { ...DEFAULT_HYPERPARAMS, ...(raw.defaults ?? {}) };
   return {

@@ -57,7 +57,7 @@ function validator(target: ShapeTarget): ValidateFunction {
     // Our annotation: the phrase that completes "expected ..." in an error message.
     ajv.addVocabulary(['x-expected']);
     const schema = JSON.parse(readFileSync(schemaPath(), 'utf8')) as unknown;
-    ajv.addSchema(inlineRefs(schema, schema) as object, 'searchspace');
+    ajv.addSchema(boundIntegers(inlineRefs(schema, schema)) as object, 'searchspace');
     validators = new Map();
     for (const t of Object.keys(TARGET_REF) as ShapeTarget[]) {
       const fn = ajv.getSchema(TARGET_REF[t]);
@@ -84,6 +84,24 @@ function inlineRefs(node: unknown, root: unknown, depth = 0): unknown {
     return inlineRefs(target, root, depth + 1);
   }
   return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inlineRefs(v, root, depth)]));
+}
+
+/**
+ * Give every integer setting the bounds of exact integers (±(2^53 − 1)) where the schema
+ * sets none: YAML reads `99999999999999999999` as the integer 1e20, which JavaScript can
+ * neither count to nor store as written, so `trials: 99999999999999999999` must be refused
+ * with its line rather than start a study that never ends.
+ */
+function boundIntegers(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(boundIntegers);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, boundIntegers(v)]));
+  const type = out.type;
+  if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) {
+    if (out.maximum === undefined && out.exclusiveMaximum === undefined) out.maximum = Number.MAX_SAFE_INTEGER;
+    if (out.minimum === undefined && out.exclusiveMinimum === undefined) out.minimum = -Number.MAX_SAFE_INTEGER;
+  }
+  return out;
 }
 
 interface Issue {

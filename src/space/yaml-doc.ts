@@ -77,7 +77,15 @@ function yamlProblem(err: YAMLError, file: string, at: (offset: number) => Posit
   const pos = at(err.pos[0]);
   let message = err.message.split('\n')[0] as string;
   if (/call stack/i.test(message)) message = 'the document nests too deeply';
+  // A tag yaml cannot resolve (`!!js/function`, `!custom`) is the same refusal as a known tag
+  // outside the core schema, and is worded the same.
+  const tag = err.code === 'TAG_RESOLVE_FAILED' ? /Unresolved tag: (\S+)/.exec(message)?.[1] : undefined;
+  if (tag !== undefined) return new SpaceError(file, pos.line, pos.column, '', unsupportedTag(tag));
   return new SpaceError(file, pos.line, pos.column, '', `invalid YAML: ${message}`);
+}
+
+function unsupportedTag(tag: string): string {
+  return `unsupported tag ${tag}; expected plain numbers, strings, booleans, lists and mappings`;
 }
 
 /** The text of a mapping key as `toJS` would make it (null keys become ''). */
@@ -135,7 +143,7 @@ function checkNodes(doc: Document, file: string, at: (offset: number) => Positio
       return;
     }
     if (node.anchor) anchors.set(node.anchor, node);
-    if (node.tag && !CORE_TAGS.has(node.tag)) fail(node, `unsupported tag ${node.tag}; expected plain numbers, strings, booleans, lists and mappings`);
+    if (node.tag && !CORE_TAGS.has(node.tag)) fail(node, unsupportedTag(node.tag));
     if (isMap(node)) {
       const seen = new Map<string, Node>();
       for (const pair of node.items) {
