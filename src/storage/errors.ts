@@ -66,3 +66,34 @@ export class StorageBusyError extends StorageError {}
 
 /** The file's schema is newer than this hpsearch knows (written by a later version). */
 export class SchemaVersionError extends StorageError {}
+
+/**
+ * The database file cannot take a write: the disk (or `PRAGMA max_page_count`) is full,
+ * or the operating system reported an I/O error. Nothing of the failed transaction is
+ * stored (SQLite rolls it back), but no later write can be trusted to succeed either, so
+ * a run that meets one stops instead of marking trials failed. Exit code 1.
+ */
+export class DatabaseFileError extends StorageError {
+  constructor(
+    /** SQLite's extended result code, e.g. SQLITE_FULL or SQLITE_IOERR_WRITE. */
+    readonly code: string,
+    /** The database file. */
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code === 'SQLITE_FULL' ? `database or disk is full: ${path}` : `disk I/O error (${code}): ${path}`, options);
+  }
+}
+
+/**
+ * The DatabaseFileError an SQLite error stands for (SQLITE_FULL, SQLITE_IOERR_*), or null
+ * for any other error. better-sqlite3 puts the extended result code on `code`.
+ */
+export function databaseFileError(err: unknown, path: string): DatabaseFileError | null {
+  if (err instanceof DatabaseFileError) return err;
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'))) {
+    return new DatabaseFileError(code, path, { cause: err });
+  }
+  return null;
+}

@@ -16,7 +16,8 @@ import {
   textToDate,
   valueFromColumn,
 } from './codec.js';
-import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from './errors.js';
+import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError, databaseFileError } from './errors.js';
+import { storageFaultsFromEnv, type StorageFaults } from './faults.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_RETRY, type RetryPolicy, withBusyRetry } from './retry.js';
 import type {
@@ -44,6 +45,8 @@ export interface SqliteStorageOptions {
   readonly busyTimeoutMs?: number;
   /** The outer retry loop on SQLITE_BUSY (see retry.ts). */
   readonly retry?: Partial<RetryPolicy>;
+  /** Injected faults for the test suites; default: from `HPSEARCH_FAULT` (see faults.ts). */
+  readonly faults?: StorageFaults;
 }
 
 const ALL_STATES: readonly TrialState[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL', 'WAITING'];
@@ -143,6 +146,8 @@ export class SqliteStorage implements Storage {
    */
   private uncommitted: Map<number, FrozenTrial> | null = null;
   private readonly owner: Owner = { host: hostname(), pid: process.pid };
+  private readonly faults: StorageFaults;
+  private reports = 0;
 
   /** Opens (creating if needed) the database at `path`, or an in-memory one for ':memory:'. */
   static open(path: string, options: SqliteStorageOptions = {}): SqliteStorage {
@@ -152,6 +157,7 @@ export class SqliteStorage implements Storage {
   constructor(path: string, options: SqliteStorageOptions = {}) {
     this.path = path;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.faults = options.faults ?? storageFaultsFromEnv();
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.db = new Database(path, { timeout: busyTimeoutMs });
     try {
@@ -165,7 +171,7 @@ export class SqliteStorage implements Storage {
       migrate(this.db, undefined, this.retry);
     } catch (err) {
       this.db.close();
-      throw err;
+      throw databaseFileError(err, path) ?? err;
     }
   }
 
@@ -352,6 +358,18 @@ export class SqliteStorage implements Storage {
          ON CONFLICT (trial_id, step) DO UPDATE SET value = excluded.value, metrics_json = excluded.metrics_json`,
       ).run(trialId, step, value, metricsJson);
     });
+    this.reports += 1;
+    if (this.reports === this.faults.fullAfterReports) this.freezeFileSize();
+  }
+
+  /**
+   * Fault injection (`dbfull@N`): caps the file at the pages it has now, so the next write
+   * that needs a new page fails with SQLITE_FULL exactly as on a full disk, while writes
+   * that fit in the existing pages still succeed.
+   */
+  private freezeFileSize(): void {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    this.db.pragma(`max_page_count = ${pages}`);
   }
 
   async heartbeat(trialId: number): Promise<void> {
@@ -501,28 +519,39 @@ export class SqliteStorage implements Storage {
     return s;
   }
 
-  /** One BEGIN IMMEDIATE transaction, retried as a whole on SQLITE_BUSY. */
+  /**
+   * One BEGIN IMMEDIATE transaction, retried as a whole on SQLITE_BUSY. A full disk or an
+   * I/O error rolls it back and surfaces as DatabaseFileError naming the file.
+   */
   private write<T>(what: string, fn: () => T): T {
     if (this.db.inTransaction) return fn();
     const tx = this.db.transaction(fn);
-    return withBusyRetry(this.retry, what, () => {
-      this.uncommitted = new Map();
-      try {
-        const result = tx.immediate();
-        // Committed: what the transaction saw finished is now finished for everyone.
-        for (const [id, t] of this.uncommitted) this.finished.set(id, t);
-        return result;
-      } finally {
-        this.uncommitted = null;
-      }
-    });
+    try {
+      return withBusyRetry(this.retry, what, () => {
+        this.uncommitted = new Map();
+        try {
+          const result = tx.immediate();
+          // Committed: what the transaction saw finished is now finished for everyone.
+          for (const [id, t] of this.uncommitted) this.finished.set(id, t);
+          return result;
+        } finally {
+          this.uncommitted = null;
+        }
+      });
+    } catch (err) {
+      throw databaseFileError(err, this.path) ?? err;
+    }
   }
 
   /** A read transaction: several queries, one snapshot of the database. */
   private read<T>(what: string, fn: () => T): T {
     if (this.db.inTransaction) return fn();
     const tx = this.db.transaction(fn);
-    return withBusyRetry(this.retry, what, () => tx.deferred());
+    try {
+      return withBusyRetry(this.retry, what, () => tx.deferred());
+    } catch (err) {
+      throw databaseFileError(err, this.path) ?? err;
+    }
   }
 
   private studyById(studyId: number): StudyRecord {
@@ -833,9 +862,13 @@ function isBetter(a: number, b: number, direction: Direction): boolean {
 }
 
 function leaderboardRow(t: FrozenTrial, rank: number, direction: Direction): LeaderboardRow {
-  // The best epoch by the objective (the first of equals); NaN steps never win.
-  let best: IntermediateValue | undefined;
-  for (const iv of t.intermediate) {
+  // The epoch the trial's value came from: a complete trial ends on its restored best
+  // weights (the `train` attribute's best_epoch, by the early-stopping monitor), which need
+  // not be the epoch with the best objective; otherwise the best epoch by the objective
+  // (the first of equals). NaN steps never win.
+  const train = t.systemAttrs.train as { best_epoch?: unknown } | undefined;
+  let best: IntermediateValue | undefined = t.state === 'COMPLETE' ? t.intermediate.find((iv) => iv.step === train?.best_epoch) : undefined;
+  for (const iv of best === undefined ? t.intermediate : []) {
     if (Number.isNaN(iv.value)) continue;
     if (best === undefined || isBetter(iv.value, best.value, direction)) best = iv;
   }

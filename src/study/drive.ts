@@ -6,7 +6,9 @@ import type { Trainer } from '../worker/pool.js';
 import type { EpochDecision } from '../train/loop.js';
 import type { FrozenTrial, Metrics } from './trial.js';
 import { scalarMetrics } from '../report/rows.js';
+import { DatabaseFileError } from '../storage/errors.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
+import { FolderNotWritableError, folderProblem } from './paths.js';
 
 export interface DriveContext {
   readonly study: Study;
@@ -17,6 +19,12 @@ export interface DriveContext {
   /** Backend name recorded on each trial. */
   readonly backend: string;
   readonly heartbeatMs: number;
+  /**
+   * Told when the environment fails under a trial (the database file cannot be written,
+   * the checkpoint folder cannot be written): the run must stop, since every other trial
+   * would meet the same failure.
+   */
+  readonly onFatal: (err: Error) => void;
 }
 
 /** How one trial of a run ended, for the scheduler's bookkeeping. */
@@ -49,28 +57,48 @@ export function objectiveOf(metrics: Metrics | null, metric: string): number {
   return typeof v === 'number' ? v : Number.NaN;
 }
 
+/** A failure of the machine rather than of the trial: recording it as the trial's FAIL would be wrong. */
+export function isEnvironmentFailure(err: unknown): err is DatabaseFileError | FolderNotWritableError {
+  return err instanceof DatabaseFileError || err instanceof FolderNotWritableError;
+}
+
 /**
  * Runs one asked trial to its end: reports each epoch to storage and the pruner, keeps its
  * heartbeat, and records how it finished. The same driver runs in the main process (thread
  * pool) and in `hpsearch worker` (one trial per process).
+ *
+ * An environment failure (see isEnvironmentFailure; for a failed trial, the checkpoint
+ * folder is probed to tell a broken disk from a broken trial) is not the trial's fault:
+ * the trial is handed back as WAITING when the database still takes that write, else left
+ * RUNNING for a later run to take over as an orphan, and `ctx.onFatal` stops the run.
  */
 export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: Trainer, signal: AbortSignal): Promise<TrialEnd> {
   const { study, observer } = ctx;
   const storage = study.storage;
   const metric = study.config.metric;
   const started = performance.now();
-  const existing = await storage.getTrialById(trial.id);
-  const resumedFrom = existing?.intermediate.at(-1)?.step ?? 0;
-  await storage.setTrialBackend(trial.id, ctx.backend);
-  await storage.heartbeat(trial.id);
-  observer.emit({ event: 'trial_start', trial: trial.number, params: trial.params, seed: trial.seed, resumed_from_epoch: resumedFrom });
+  // A holder, not a `let`: it is set inside callbacks, which control-flow analysis cannot see.
+  const failed: { environment: Error | null } = { environment: null };
+  const stopRun = (err: Error): void => {
+    failed.environment ??= err;
+    ctx.onFatal(err);
+  };
   const beat = setInterval(() => {
     storage.heartbeat(trial.id).catch(() => {});
   }, ctx.heartbeatMs);
   beat.unref();
   const onEpoch = async (epoch: number, metrics: Metrics): Promise<EpochDecision> => {
     const value = objectiveOf(metrics, metric);
-    const prune = await trial.report(epoch, value, metrics);
+    let prune: boolean;
+    try {
+      prune = await trial.report(epoch, value, metrics);
+    } catch (err) {
+      if (!isEnvironmentFailure(err)) throw err;
+      // The run stops (the trainer is told through the abort signal); the epoch was not
+      // stored, and a resume redoes it from the previous checkpoint or reports it again.
+      stopRun(err);
+      return 'continue';
+    }
     const decision: EpochDecision = prune ? 'prune' : 'continue';
     observer.emit({ event: 'epoch', trial: trial.number, epoch: epoch - 1, epochs: ctx.settings.budget.epochs, value, metrics: scalarMetrics(metrics), decision });
     return decision;
@@ -79,7 +107,13 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   let released = false;
   let reason: string | undefined;
   try {
+    const existing = await storage.getTrialById(trial.id);
+    const resumedFrom = existing?.intermediate.at(-1)?.step ?? 0;
+    await storage.setTrialBackend(trial.id, ctx.backend);
+    await storage.heartbeat(trial.id);
+    observer.emit({ event: 'trial_start', trial: trial.number, params: trial.params, seed: trial.seed, resumed_from_epoch: resumedFrom });
     const result = await trainer.train(taskOf(ctx, trial), onEpoch, signal);
+    if (failed.environment !== null) throw failed.environment;
     await storage.setSystemAttr(trial.id, 'train', {
       best_epoch: result.bestEpoch,
       stopped_early: result.stoppedEarly,
@@ -107,8 +141,20 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
         break;
     }
   } catch (err) {
-    reason = errorReason(err);
-    finished = await study.tell(trial.number, { state: 'failed', reason });
+    let environment = isEnvironmentFailure(err) ? err : failed.environment ?? folderProblem(checkpointDirOf(ctx.checkpointRoot, trial.number), 'checkpoint folder');
+    if (environment === null) {
+      reason = errorReason(err);
+      try {
+        finished = await study.tell(trial.number, { state: 'failed', reason });
+      } catch (tellErr) {
+        if (!isEnvironmentFailure(tellErr)) throw tellErr;
+        environment = tellErr;
+      }
+    }
+    if (environment !== null) {
+      stopRun(environment);
+      released = await releaseQuietly(study, trial.id);
+    }
   } finally {
     clearInterval(beat);
   }
@@ -125,4 +171,18 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
     });
   }
   return { trial: finished, released, busyS };
+}
+
+/**
+ * Hands a trial back as WAITING after an environment failure; true when that worked. On a
+ * full disk the release itself may fail: the trial then stays RUNNING under this process,
+ * whose death makes it an orphan that the next run takes over from its checkpoint.
+ */
+async function releaseQuietly(study: Study, trialId: number): Promise<boolean> {
+  try {
+    await study.storage.releaseTrial(trialId);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { mkdirSync } from 'node:fs';
 import type { StudySettings } from '../space/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import type { RunObserver } from '../report/progress.js';
@@ -12,7 +11,7 @@ import { expectedBackend, nativeBackendInstalled } from '../backend/probe.js';
 import { configFromRecord } from './api.js';
 import { Study, type AskedTrial } from './study.js';
 import { driveTrial, type TrialEnd } from './drive.js';
-import { cacheDir, studyDir } from './paths.js';
+import { cacheDir, checkpointRootOf, ensureWritableFolder } from './paths.js';
 
 export type Isolation = 'threads' | 'processes';
 
@@ -78,6 +77,12 @@ export function isOrphaned(t: FrozenTrial, graceS: number, now = Date.now(), hos
  * First SIGINT/SIGTERM: no new trial starts, running ones stop (mid-epoch; their last
  * epoch checkpoint stays) and go back to WAITING, and the run ends within seconds. A
  * second one exits at once; resume still works, through the orphan path.
+ *
+ * A failure of the environment (a full disk or an I/O error on the database, a checkpoint
+ * folder that cannot be written) or of the scheduler itself stops the run the same way
+ * and is then rethrown: the trials in flight are handed back, never marked FAIL for it,
+ * and a later run continues the study once the cause is fixed. The checkpoint and cache
+ * folders are checked before any trial starts.
  */
 export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
   const { storage, settings, observer } = opts;
@@ -86,10 +91,10 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
   const study = new Study(storage, opts.record, configFromRecord(opts.record));
   const target = settings.budget.trials;
   const workers = settings.workers;
-  const root = studyDir(opts.dbPath, settings.study);
+  const root = checkpointRootOf(opts.dbPath, opts.record);
   const cache = cacheDir(opts.dbPath);
-  mkdirSync(root, { recursive: true });
-  mkdirSync(cache, { recursive: true });
+  ensureWritableFolder(root, 'checkpoint folder');
+  ensureWritableFolder(cache, 'data cache folder');
 
   const retry = await recoverOrphans(study, settings, log);
   const isolation = opts.isolation ?? chooseIsolation(settings);
@@ -120,7 +125,12 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const ctx = { study, settings, observer, checkpointRoot: root, backend: backendLabel, heartbeatMs: opts.heartbeatMs ?? 5000 };
+  const failure: { error: Error | null } = { error: null };
+  const onFatal = (err: Error): void => {
+    failure.error ??= err;
+    stop.abort();
+  };
+  const ctx = { study, settings, observer, checkpointRoot: root, backend: backendLabel, heartbeatMs: opts.heartbeatMs ?? 5000, onFatal };
   const running = new Set<Promise<TrialEnd>>();
   let busyS = 0;
   let ranHere = 0;
@@ -135,7 +145,14 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
         await Promise.race(running);
         continue;
       }
-      const trial = await next();
+      let trial: AskedTrial | null;
+      try {
+        trial = await next();
+      } catch (err) {
+        // Stop the trials in flight in an orderly way before reporting the error.
+        onFatal(err instanceof Error ? err : new Error(String(err)));
+        break;
+      }
       if (trial === null) {
         if (running.size === 0) break;
         await Promise.race(running);
@@ -155,6 +172,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
     process.off('SIGTERM', onSignal);
     await trainer.close();
   }
+  if (failure.error !== null) throw failure.error;
   const wallS = (performance.now() - t0) / 1000;
   const counts = await countsOf(storage, study.id);
   await study.refresh();

@@ -2,7 +2,8 @@
  * Fault injection for the test suites (like SQLite's test hooks): `HPSEARCH_FAULT` names a
  * fault and the trial it hits, e.g. `throw@1`, `exit@2`, `oom@0`. Unset in normal use.
  * The faults are real: an exception, the worker thread or process ending, the V8 heap of
- * the worker running out.
+ * the worker running out. `dbfull@N` in the same list belongs to the storage
+ * (src/storage/faults.ts) and is ignored here.
  */
 export function injectFault(trialNumber: number): void {
   const spec = process.env.HPSEARCH_FAULT;

@@ -71,6 +71,10 @@ export class ProcessTrainer implements Trainer {
         reject(new Error(`worker process ${sig ? `killed by ${sig}` : `exited with code ${code}`}${tail ? `: ${tail}` : ''}`));
       });
       child.on('error', (err) => {
+        // A spawned child that dies early makes the next send fail (EPIPE); its 'exit' follows
+        // and says how it died, which is the reason worth recording. Only a child that never
+        // started (no pid, no 'exit' to come) is rejected here.
+        if (child.pid !== undefined) return;
         if (!settled) reject(err);
         settled = true;
       });

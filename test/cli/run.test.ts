@@ -118,3 +118,17 @@ test('child-process isolation (hpsearch worker) runs a study to the same kind of
   assert.equal(run.code, 0, run.stderr + run.stdout);
   assert.deepEqual(states(db), { COMPLETE: 2 });
 });
+
+test('a new database never resumes from the checkpoints of a same-named study of another one', () => {
+  // Two databases in one folder share its .hpsearch/; the second study must train every
+  // epoch itself although its trials have the same configurations and seeds.
+  const log = join(dir, 'stale-epochs.log');
+  const args = ['--trials', '1', '--epochs', '2', '--workers', '1', '--pruner', 'none'];
+  const first = hpsearch(['run', TINY, '--db', join(dir, 'first.db'), ...args], { timeoutMs: 300_000 });
+  assert.equal(first.code, 0, first.stderr);
+  writeFileSync(log, '');
+  const second = hpsearch(['run', TINY, '--db', join(dir, 'second.db'), ...args], { timeoutMs: 300_000, env: { HPSEARCH_EPOCH_LOG: log } });
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['0 1', '0 2']);
+  assert.deepEqual(states(join(dir, 'second.db')), { COMPLETE: 1 });
+});
