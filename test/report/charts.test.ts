@@ -91,6 +91,15 @@ test('parallel coordinates: category, log and value axes; a missing conditional 
   assert.equal(ABSENT, '(not set)');
 });
 
+test('parallel coordinates: the objective axis ends on round numbers, printed as such', () => {
+  // The main job's values: 6 × 0.1 in binary is 0.6000000000000001, an unreadable axis label.
+  const r = report('maximize');
+  const values = [0.6391, 0.9066, 0.8531];
+  const trials = r.trials.map((t) => (t.state === 'COMPLETE' ? { ...t, value: values.shift()! } : t));
+  const axes = buildCharts({ ...r, trials }).parallel!.parallelAxis as { min?: number; max?: number }[];
+  assert.deepEqual([axes[4]!.min, axes[4]!.max], [0.6, 1]);
+});
+
 test('charts without data are left out: no importance chart when fANOVA had too little to go on', () => {
   const charts = buildCharts(report('minimize'));
   assert.deepEqual(Object.keys(charts), ['history', 'curves', 'parallel', 'confusion']);

@@ -349,13 +349,18 @@ function axisValue(d: Distribution, v: ParamValue | undefined): number | string 
 /** Axis ends a little outside the data, at a round number of the data's own magnitude. */
 function roundDown(min: number, max: number): number {
   const step = niceStep(min, max);
-  return Math.floor(min / step) * step;
+  return multipleOf(Math.floor(min / step), step);
 }
 
 function roundUp(min: number, max: number): number {
   const step = niceStep(min, max);
-  const up = Math.ceil(max / step) * step;
-  return up > roundDown(min, max) ? up : up + step;
+  const up = multipleOf(Math.ceil(max / step), step);
+  return up > roundDown(min, max) ? up : multipleOf(Math.ceil(max / step) + 1, step);
+}
+
+/** k·step without the binary residue (6 × 0.1 = 0.6000000000000001) that axis labels would print. */
+function multipleOf(k: number, step: number): number {
+  return Number((k * step).toPrecision(12));
 }
 
 function niceStep(min: number, max: number): number {
