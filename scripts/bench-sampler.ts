@@ -18,7 +18,7 @@ import seedrandom from 'seedrandom';
 import { RandomSampler } from '../src/samplers/random.js';
 import { TPESampler, type TPESamplerOptions } from '../src/samplers/tpe/sampler.js';
 import type { Distribution, Params, SearchSpace } from '../src/space/types.js';
-import type { FrozenTrial, TrialState } from '../src/study/trial.js';
+import { createFrozenTrial, type FrozenTrial, type TrialState } from '../src/study/trial.js';
 
 const SPACE: SearchSpace = [
   { name: 'lr_factor', distribution: { type: 'float', low: 0.1, high: 0.4, log: false, step: null } },
@@ -44,8 +44,7 @@ function storedTrial(number: number, params: Params, state: TrialState, value: n
   const distributions: Record<string, Distribution> = {};
   for (const spec of SPACE) if (spec.name in params) distributions[spec.name] = JSON.parse(JSON.stringify(spec.distribution)) as Distribution;
   const intermediate = Array.from({ length: steps }, (_, i) => ({ step: i + 1, value: (value ?? 1) + 1 / (i + 1) }));
-  return {
-    id: number + 1,
+  return createFrozenTrial({
     number,
     state,
     params,
@@ -55,15 +54,11 @@ function storedTrial(number: number, params: Params, state: TrialState, value: n
     seed: number,
     startedAt: new Date(0),
     completedAt: state === 'RUNNING' ? null : new Date(0),
-    heartbeatAt: null,
     host: 'bench',
     pid: 1,
     backend: 'cpu',
     failReason: state === 'FAIL' ? 'bench' : null,
-    retries: 0,
-    userAttrs: {},
-    systemAttrs: {},
-  };
+  });
 }
 
 function history(n: number): FrozenTrial[] {

@@ -24,8 +24,9 @@ import { parseArgs } from 'node:util';
 import { RandomSampler } from '../src/samplers/random.js';
 import { TPESampler } from '../src/samplers/tpe/sampler.js';
 import type { Sampler } from '../src/samplers/base.js';
+import { distributionsOf } from '../src/space/distributions.js';
 import type { Distribution, Params, SearchSpace } from '../src/space/types.js';
-import type { FrozenTrial } from '../src/study/trial.js';
+import { createFrozenTrial, type FrozenTrial } from '../src/study/trial.js';
 
 interface TestFunction {
   readonly name: string;
@@ -118,28 +119,7 @@ const FUNCTIONS: readonly TestFunction[] = [
 ];
 
 function frozen(number: number, space: SearchSpace, params: Params, value: number): FrozenTrial {
-  const distributions: Record<string, Distribution> = {};
-  for (const spec of space) if (spec.name in params) distributions[spec.name] = spec.distribution;
-  return {
-    id: number + 1,
-    number,
-    state: 'COMPLETE',
-    params,
-    distributions,
-    value,
-    intermediate: [],
-    seed: null,
-    startedAt: null,
-    completedAt: null,
-    heartbeatAt: null,
-    host: null,
-    pid: null,
-    backend: null,
-    failReason: null,
-    retries: 0,
-    userAttrs: {},
-    systemAttrs: {},
-  };
+  return createFrozenTrial({ number, state: 'COMPLETE', params, distributions: distributionsOf(space, params), value });
 }
 
 interface RunResult {

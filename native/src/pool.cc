@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "clones.h"
 #include "napi_util.h"
 
 namespace hp {
@@ -35,12 +36,6 @@ bool GetPoolGeom(napi_env env, napi_value v, PoolGeom* g) {
   }
   return true;
 }
-
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
-#define HP_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HP_CLONES
-#endif
 
 // best = max(best, px) per channel, with tfjs' rule (strictly greater wins, so NaN never does).
 HP_CLONES void MaxInto(float* best, const float* px, int64_t c) {

@@ -15,14 +15,9 @@
 #include <cstring>
 #include <vector>
 
+#include "clones.h"
 #include "conv_geom.h"
 #include "gemm.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
-#define HP_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HP_CLONES
-#endif
 
 namespace hp {
 namespace {

@@ -1,9 +1,9 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { BackendName, PrunerSettings, StudySettings } from '../space/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { parseSpaceFile } from '../space/parse.js';
+import { dataFileProblem, isDataFileName } from '../space/data-source.js';
 import { distributionsOf } from '../space/distributions.js';
 import { parseByteSize } from '../space/resolve.js';
 import { BACKENDS, DEFAULT_PRUNERS, PRUNER_TYPES, SAMPLER_TYPES } from '../space/defaults.js';
@@ -43,14 +43,9 @@ interface ResumeArgs extends GlobalArgs, Omit<RunFlags, 'study' | 'sampler' | 'p
 
 /** `--data` must name a data file that exists: checked before anything is loaded or written. */
 function dataFlag(path: string): string {
-  let isFile = false;
-  try {
-    isFile = statSync(path).isFile();
-  } catch {
-    throw new InputError(`--data: no such file ${path}`);
-  }
-  if (!isFile) throw new InputError(`--data: not a regular file: ${path}`);
-  if (!/\.(h5|hdf5|hdf|he5|csv)$/i.test(path)) throw new InputError(`--data: expected an .h5/.hdf5 or .csv file, got ${path}`);
+  const problem = dataFileProblem(path);
+  if (problem !== null) throw new InputError(`--data: ${problem}`);
+  if (!isDataFileName(path)) throw new InputError(`--data: expected an .h5/.hdf5 or .csv file, got ${path}`);
   return resolve(path);
 }
 

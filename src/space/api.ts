@@ -4,26 +4,13 @@
  * (`space.x.low: ...`) instead of line:column.
  */
 import { SpaceError } from './errors.js';
-import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParams } from './params.js';
+import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParam, type RawParams } from './params.js';
 import { NO_POSITION, Reporter } from './report.js';
 import { checkShape } from './schema.js';
-import type { ChoiceValue, Params, SearchSpace } from './types.js';
+import type { Params, SearchSpace } from './types.js';
 
-/** A parameter as the library API takes it. */
-export type ParamInput =
-  | {
-      readonly type: 'float' | 'int';
-      readonly low: number;
-      readonly high: number;
-      readonly log?: boolean;
-      readonly step?: number;
-      readonly when?: Readonly<Record<string, ChoiceValue | readonly ChoiceValue[]>>;
-    }
-  | {
-      readonly type: 'categorical';
-      readonly choices: readonly ChoiceValue[];
-      readonly when?: Readonly<Record<string, ChoiceValue | readonly ChoiceValue[]>>;
-    };
+/** A parameter as the library API takes it: the same shape as a YAML `params` entry. */
+export type ParamInput = RawParam;
 
 /** `{ x: { type: 'float', low: -5, high: 10 }, k: { type: 'categorical', choices: ['a', 'b'] } }` */
 export type SpaceInput = Readonly<Record<string, ParamInput>>;

@@ -6,15 +6,26 @@
 import { statSync } from 'node:fs';
 import type { Reporter } from './report.js';
 
+/** Extensions of the data files the data layer reads (HDF5, Kaggle CSV). */
+const DATA_FILE = /\.(h5|hdf5|hdf|he5|csv)$/i;
+
+export function isDataFileName(path: string): boolean {
+  return DATA_FILE.test(path);
+}
+
+/** Why `path` cannot be read as a data file, or null when it is a regular file. */
+export function dataFileProblem(path: string): string | null {
+  try {
+    return statSync(path).isFile() ? null : `not a regular file: ${path}`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? `no such file ${path}` : `cannot read ${path} (${code ?? String(e)})`;
+  }
+}
+
 /** `source` is the resolved path (or "synthetic") of `data.source`. */
 export function checkDataSource(source: string, report: Reporter): void {
   if (source === 'synthetic') return;
-  let isFile: boolean;
-  try {
-    isFile = statSync(source).isFile();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    report.fail(['data', 'source'], code === 'ENOENT' || code === 'ENOTDIR' ? `no such file ${source}` : `cannot read ${source} (${code ?? String(e)})`);
-  }
-  if (!isFile) report.fail(['data', 'source'], `not a regular file: ${source}`);
+  const problem = dataFileProblem(source);
+  if (problem !== null) report.fail(['data', 'source'], problem);
 }

@@ -2,7 +2,7 @@
  * Every default of a search-space file, in one place.
  *
  * `schema/searchspace.schema.json` repeats these values as `default` annotations for
- * editors; `test/space/defaults.test.ts` checks that the two never drift apart.
+ * editors; `test/space/schema.test.ts` checks that the two never drift apart.
  */
 import type {
   BackendName,

@@ -3,6 +3,7 @@
  * checks that span several keys, the parameters and the enqueued configurations.
  */
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
+import { isDataFileName } from './data-source.js';
 import {
   DEFAULT_BACKEND,
   DEFAULT_BUDGET,
@@ -92,9 +93,6 @@ export function resolveSettings(raw: RawSpaceFile, fileName: string, report: Rep
   };
 }
 
-/** Extensions of the data files the data layer reads. */
-const DATA_FILE = /\.(h5|hdf5|hdf|he5|csv)$/i;
-
 function resolveData(raw: NonNullable<RawSpaceFile['data']>, fileName: string, report: Reporter): DataSettings {
   const split: SplitSettings = { ...DEFAULT_DATA.split, ...raw.split };
   if (split.val + split.test >= 1) {
@@ -106,7 +104,7 @@ function resolveData(raw: NonNullable<RawSpaceFile['data']>, fileName: string, r
   }
   let source = raw.source ?? DEFAULT_DATA.source;
   if (source !== 'synthetic') {
-    if (!DATA_FILE.test(source)) {
+    if (!isDataFileName(source)) {
       report.fail(['data', 'source'], `expected "synthetic" or the path of an .h5/.hdf5 or .csv file, got ${JSON.stringify(source)}`);
     }
     // Relative to the YAML file, so a space runs the same from any working directory.

@@ -45,3 +45,30 @@ export interface FrozenTrial {
 }
 
 export const FINISHED_STATES: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
+
+/**
+ * A FrozenTrial made outside storage, everything not given left empty (Optuna's
+ * `create_trial`): for driving samplers and pruners with simulated or foreign histories.
+ * `id` defaults to `number + 1`, as storage numbers a fresh study's trials.
+ */
+export function createFrozenTrial(fields: Pick<FrozenTrial, 'number' | 'state'> & Partial<FrozenTrial>): FrozenTrial {
+  return {
+    id: fields.number + 1,
+    params: {},
+    distributions: {},
+    value: null,
+    intermediate: [],
+    seed: null,
+    startedAt: null,
+    completedAt: null,
+    heartbeatAt: null,
+    host: null,
+    pid: null,
+    backend: null,
+    failReason: null,
+    retries: 0,
+    userAttrs: {},
+    systemAttrs: {},
+    ...fields,
+  };
+}

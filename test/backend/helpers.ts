@@ -34,23 +34,23 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>, eps = 
 }
 
 /**
- * Runs `f` on the cpu backend and on wasm (with our kernels) and returns both results as
- * plain arrays. `f` must build its inputs itself (from seeded values), so each backend owns
- * its tensors; everything `f` creates is disposed.
+ * Switches to `backend`, runs `f` and returns its outputs as plain arrays. `f` must build its
+ * inputs itself (from seeded values), so each backend owns its tensors; everything `f`
+ * creates is disposed.
  */
+export async function runOnBackend(backend: 'cpu' | 'wasm' | 'native', f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await initBackend(backend);
+  const outs = tf.tidy(() => {
+    const r = f();
+    return Array.isArray(r) ? r : [r];
+  });
+  const data = await Promise.all(outs.map(async (t) => Float32Array.from(await t.data())));
+  tf.dispose(outs);
+  return data;
+}
+
+/** `f` on the cpu backend and on wasm (with our kernels). */
 export async function onBothBackends(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
-  const run = async (): Promise<Float32Array[]> => {
-    const outs = tf.tidy(() => {
-      const r = f();
-      return Array.isArray(r) ? r : [r];
-    });
-    const data = await Promise.all(outs.map(async (t) => Float32Array.from(await t.data())));
-    tf.dispose(outs);
-    return data;
-  };
-  await initBackend('cpu');
-  const cpu = await run();
-  await initBackend('wasm');
-  const wasm = await run();
-  return { cpu, wasm };
+  const cpu = await runOnBackend('cpu', f);
+  return { cpu, wasm: await runOnBackend('wasm', f) };
 }

@@ -18,28 +18,34 @@ import * as tf from '@tensorflow/tfjs';
 
 import { initBackend } from '../../src/backend/index.js';
 import { loadNativeAddon } from '../../src/backend/native/index.js';
-import { randomTensor, randomValues, relativeError } from './helpers.js';
+import { randomTensor, randomValues, relativeError, runOnBackend } from './helpers.js';
 
 const TOL = 1e-4;
 const load = loadNativeAddon();
 const skip: string | false = load.ok ? false : `native addon unavailable: ${load.reason}`;
 
-/** Runs `f` on cpu, then on native; `f` builds its inputs from seeds so each backend owns its tensors. */
+/** Runs `f` on cpu, then on native. */
 async function onCpuAndNative(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; native: Float32Array[] }> {
-  const run = async (): Promise<Float32Array[]> => {
-    const outs = tf.tidy(() => {
-      const r = f();
-      return Array.isArray(r) ? r : [r];
-    });
-    const data = await Promise.all(outs.map(async (t) => Float32Array.from(await t.data())));
-    tf.dispose(outs);
-    return data;
-  };
-  await initBackend('cpu');
-  const cpu = await run();
-  await initBackend('native');
-  const native = await run();
-  return { cpu, native };
+  const cpu = await runOnBackend('cpu', f);
+  return { cpu, native: await runOnBackend('native', f) };
+}
+
+/**
+ * Every (input pixel, output pixel, filter tap) of a stride-1 'same' 3×3 NHWC convolution:
+ * calls `visit` with the input and output offsets of the pixels and the offset of the tap's
+ * [C, OC] block in an HWIO filter, for float64 reference sums.
+ */
+function forEachSame3x3Tap(N: number, H: number, W: number, C: number, OC: number, visit: (xo: number, yo: number, tap: number) => void): void {
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < H; oy++)
+      for (let ox = 0; ox < W; ox++)
+        for (let ky = 0; ky < 3; ky++)
+          for (let kx = 0; kx < 3; kx++) {
+            const iy = oy + ky - 1;
+            const ix = ox + kx - 1;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+            visit(((n * H + iy) * W + ix) * C, ((n * H + oy) * W + ox) * OC, (ky * 3 + kx) * C * OC);
+          }
 }
 
 /** relativeError, after checking that both sides have NaN in the same places (NaN must propagate). */
@@ -218,22 +224,13 @@ describe('native convolutions', { skip }, () => {
     const y = new Float32Array(N * H * W * OC);
     load.addon.conv2d(x, w, y, Int32Array.of(N, H, W, C, H, W, OC, 3, 3, 1, 1, 1, 1, 1, 1), null, 0);
     const want = new Float64Array(N * H * W * OC);
-    for (let n = 0; n < N; n++)
-      for (let oy = 0; oy < H; oy++)
-        for (let ox = 0; ox < W; ox++)
-          for (let ky = 0; ky < 3; ky++)
-            for (let kx = 0; kx < 3; kx++) {
-              const iy = oy + ky - 1;
-              const ix = ox + kx - 1;
-              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-              const xo = ((n * H + iy) * W + ix) * C;
-              const yo = ((n * H + oy) * W + ox) * OC;
-              for (let c = 0; c < C; c++) {
-                const xv = x[xo + c];
-                const wo = ((ky * 3 + kx) * C + c) * OC;
-                for (let o = 0; o < OC; o++) want[yo + o] += xv * w[wo + o];
-              }
-            }
+    forEachSame3x3Tap(N, H, W, C, OC, (xo, yo, tap) => {
+      for (let c = 0; c < C; c++) {
+        const xv = x[xo + c];
+        const wo = tap + c * OC;
+        for (let o = 0; o < OC; o++) want[yo + o] += xv * w[wo + o];
+      }
+    });
     const err = relativeError(y, want);
     assert.ok(err < 1e-5, `relative error ${err}`);
   });
@@ -246,22 +243,13 @@ describe('native convolutions', { skip }, () => {
     const dw = new Float32Array(9 * C * OC);
     load.addon.conv2dBackpropFilter(x, dy, dw, Int32Array.of(N, H, W, C, H, W, OC, 3, 3, 1, 1, 1, 1, 1, 1));
     const want = new Float64Array(9 * C * OC);
-    for (let n = 0; n < N; n++)
-      for (let oy = 0; oy < H; oy++)
-        for (let ox = 0; ox < W; ox++)
-          for (let ky = 0; ky < 3; ky++)
-            for (let kx = 0; kx < 3; kx++) {
-              const iy = oy + ky - 1;
-              const ix = ox + kx - 1;
-              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-              const xo = ((n * H + iy) * W + ix) * C;
-              const go = ((n * H + oy) * W + ox) * OC;
-              for (let c = 0; c < C; c++) {
-                const xv = x[xo + c];
-                const wo = ((ky * 3 + kx) * C + c) * OC;
-                for (let o = 0; o < OC; o++) want[wo + o] += xv * dy[go + o];
-              }
-            }
+    forEachSame3x3Tap(N, H, W, C, OC, (xo, go, tap) => {
+      for (let c = 0; c < C; c++) {
+        const xv = x[xo + c];
+        const wo = tap + c * OC;
+        for (let o = 0; o < OC; o++) want[wo + o] += xv * dy[go + o];
+      }
+    });
     const err = relativeError(dw, want);
     assert.ok(err < 1e-5, `relative error ${err}`);
   });

@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { createPruner } from '../../src/pruners/index.js';
 import type { PrunerSettings } from '../../src/space/settings.js';
 import type { Direction } from '../../src/space/types.js';
-import type { FrozenTrial, TrialState } from '../../src/study/trial.js';
+import { createFrozenTrial, type FrozenTrial, type TrialState } from '../../src/study/trial.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCENARIOS_PER_KIND = 40;
@@ -102,26 +102,7 @@ function optunaAvailable(): boolean {
 }
 
 function frozenOf(number: number, state: TrialState, reports: ReadonlyArray<readonly [number, number]>): FrozenTrial {
-  return {
-    id: number + 1,
-    number,
-    state,
-    params: {},
-    distributions: {},
-    value: null,
-    intermediate: reports.map(([step, value]) => ({ step, value })),
-    seed: null,
-    startedAt: null,
-    completedAt: null,
-    heartbeatAt: null,
-    host: null,
-    pid: null,
-    backend: null,
-    failReason: null,
-    retries: 0,
-    userAttrs: {},
-    systemAttrs: {},
-  };
+  return createFrozenTrial({ number, state, intermediate: reports.map(([step, value]) => ({ step, value })) });
 }
 
 /** Replays one Optuna history; returns a description of the first disagreement, or null. */

@@ -1,5 +1,6 @@
-import type { Distribution, Params, SearchSpace } from '../../src/space/types.js';
-import type { FrozenTrial, IntermediateValue, TrialState } from '../../src/study/trial.js';
+import { distributionsOf } from '../../src/space/distributions.js';
+import type { Params, SearchSpace } from '../../src/space/types.js';
+import { createFrozenTrial, type FrozenTrial, type IntermediateValue, type TrialState } from '../../src/study/trial.js';
 
 /** A FrozenTrial as storage would return it, with only what samplers read filled in. */
 export function makeTrial(
@@ -10,28 +11,7 @@ export function makeTrial(
   value: number | null = null,
   intermediate: readonly IntermediateValue[] = [],
 ): FrozenTrial {
-  const distributions: Record<string, Distribution> = {};
-  for (const spec of space) if (spec.name in params) distributions[spec.name] = spec.distribution;
-  return {
-    id: number + 1,
-    number,
-    state,
-    params,
-    distributions,
-    value,
-    intermediate,
-    seed: null,
-    startedAt: null,
-    completedAt: null,
-    heartbeatAt: null,
-    host: null,
-    pid: null,
-    backend: null,
-    failReason: null,
-    retries: 0,
-    userAttrs: {},
-    systemAttrs: {},
-  };
+  return createFrozenTrial({ number, state, params, distributions: distributionsOf(space, params), value, intermediate });
 }
 
 export function median(xs: readonly number[]): number {

@@ -33,22 +33,7 @@ export interface NativeAddon {
    * The same product through hp::PackedB (op(B) packed once, then `repeat` products into C),
    * for the tests and the GEMM benchmark; the backend itself does not use it.
    */
-  sgemmPrepacked?(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    A: Float32Array,
-    lda: number,
-    B: Float32Array,
-    ldb: number,
-    beta: number,
-    C: Float32Array,
-    ldc: number,
-    repeat: number,
-  ): void;
+  sgemmPrepacked?(...args: [...Parameters<NativeAddon['sgemm']>, repeat: number]): void;
   /** The micro-kernel chosen for this CPU: "avx2-fma" or "generic". */
   sgemmKernel(): string;
   /**
