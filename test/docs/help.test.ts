@@ -3,7 +3,11 @@
  * that start with the command itself. The internal `worker` command stays out of the lists.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { hpsearch } from '../cli/helpers.js';
 
 /** Every user-facing command (SPEC.md "CLI"), as typed after `hpsearch`. */
@@ -52,4 +56,14 @@ test('hpsearch --help lists every command and hides the internal worker command'
     assert.match(r.stdout, new RegExp(`^  hpsearch ${command}\\b`, 'm'), `hpsearch ${command} is not listed`);
   }
   assert.doesNotMatch(r.stdout, /hpsearch worker/);
+});
+
+test('the package bin runs as a command, as `npx hpsearch` runs it in a clone', () => {
+  // npx executes the bin file itself (through its #! line), so it must be executable.
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+  const r = spawnSync(join(root, pkg.bin.hpsearch!), ['--version'], { encoding: 'utf8' });
+  assert.equal(r.error, undefined, String(r.error));
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), pkg.version);
 });
