@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
 import { RandomSampler } from '../src/samplers/random.js';
 import { TPESampler, type TPESamplerOptions } from '../src/samplers/tpe/sampler.js';
-import type { Distribution, Params, SearchSpace } from '../src/space/types.js';
-import { createFrozenTrial, type FrozenTrial, type TrialState } from '../src/study/trial.js';
+import type { Distribution, Params, SearchSpace } from '../src/core/search-space.js';
+import { createFrozenTrial, type FrozenTrial, type TrialState } from '../src/core/trial.js';
 
 const SPACE: SearchSpace = [
   { name: 'lr_factor', distribution: { type: 'float', low: 0.1, high: 0.4, log: false, step: null } },

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Distribution, Params } from '../src/space/types.js';
+import type { Distribution, Params } from '../src/core/search-space.js';
 import { SqliteStorage } from '../src/storage/index.js';
 
 function arg(name: string, fallback: number): number {

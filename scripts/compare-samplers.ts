@@ -24,9 +24,9 @@ import { parseArgs } from 'node:util';
 import { RandomSampler } from '../src/samplers/random.js';
 import { TPESampler } from '../src/samplers/tpe/sampler.js';
 import type { Sampler } from '../src/samplers/base.js';
-import { distributionsOf } from '../src/space/distributions.js';
-import type { Distribution, Params, SearchSpace } from '../src/space/types.js';
-import { createFrozenTrial, type FrozenTrial } from '../src/study/trial.js';
+import { distributionsOf } from '../src/core/distributions.js';
+import type { Distribution, Params, SearchSpace } from '../src/core/search-space.js';
+import { createFrozenTrial, type FrozenTrial } from '../src/core/trial.js';
 
 interface TestFunction {
   readonly name: string;

@@ -4,7 +4,7 @@
  */
 export { createStudy, loadStudy, type CreateStudyOptions, type LoadStudyOptions, type SamplerOption, type PrunerOption } from './study/api.js';
 export { Study, TrialPruned, type AskedTrial, type BestTrial, type Objective, type OptimizeOptions, type StudyConfig, type TellResult } from './study/study.js';
-export type { FrozenTrial, IntermediateValue, Metrics, TrialState } from './study/trial.js';
+export type { FrozenTrial, IntermediateValue, Metrics, TrialState } from './core/trial.js';
 export type { Sampler, SampleContext } from './samplers/base.js';
 export type { Pruner, PruneContext } from './pruners/base.js';
 export { RandomSampler, TPESampler } from './samplers/index.js';
@@ -12,6 +12,6 @@ export { SuccessiveHalvingPruner, MedianPruner, NopPruner } from './pruners/inde
 export type { Storage, StudyRecord, LeaderboardRow } from './storage/types.js';
 export { SqliteStorage } from './storage/sqlite.js';
 export { parseSpaceFile, parseSpaceText, spaceFromObject, SpaceError } from './space/index.js';
-export type { Distribution, Direction, ParamSpec, Params, ParamValue, SearchSpace } from './space/types.js';
+export type { Distribution, Direction, ParamSpec, Params, ParamValue, SearchSpace } from './core/search-space.js';
 export type { StudySettings } from './space/settings.js';
-export { InputError } from './errors.js';
+export { InputError } from './core/errors.js';

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { SqliteStorage } from '../storage/sqlite.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { checkDbFile } from './db-file.js';
-import type { OutputFormat } from './format.js';
+import type { OutputFormat } from '../report/table.js';
 
 export interface GlobalArgs {
   readonly db: string;

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { positiveIntFlag, typedValue, type GlobalArgs } from './common.js';
 import type { DataFileSummary } from '../data/commands.js';
 

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 
 /** `absent`: no file yet; `empty`: a zero-byte file (SQLite's empty database); `database`: an hpsearch database. */
 export type DbFileState = 'absent' | 'empty' | 'database';

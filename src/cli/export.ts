@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { exportTable, trialJson } from '../report/rows.js';
 import { openExistingDb, pickStudy, withStorage, type GlobalArgs } from './common.js';
-import { renderRows } from './format.js';
+import { renderRows } from '../report/table.js';
 
 interface Args extends GlobalArgs {
   readonly study: string;

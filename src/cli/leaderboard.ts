@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import type { LeaderboardRow } from '../storage/types.js';
 import { leaderboardJson, leaderboardTable } from '../report/rows.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
+import { metricDirection } from '../core/direction.js';
 import { openExistingDb, pickStudy, positiveIntFlag, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
-import { OUTPUT_FORMATS, renderRows } from './format.js';
+import { OUTPUT_FORMATS, renderRows } from '../report/table.js';
 
 interface Args extends GlobalArgs, FormatArgs {
   readonly study?: string;
@@ -12,14 +13,9 @@ interface Args extends GlobalArgs, FormatArgs {
   readonly all: boolean;
 }
 
-/** Metrics where lower is better; every other metric is ranked descending. */
-export function lowerIsBetter(metric: string): boolean {
-  return /loss|error/i.test(metric);
-}
-
 /** Re-ranks rows by one of their epoch metrics (rows lacking it go last). */
 export function rankByMetric(rows: readonly LeaderboardRow[], metric: string): LeaderboardRow[] {
-  const sign = lowerIsBetter(metric) ? 1 : -1;
+  const sign = metricDirection(metric) === 'minimize' ? 1 : -1;
   const key = (r: LeaderboardRow): number => {
     const v = r.metrics[metric];
     return typeof v === 'number' && Number.isFinite(v) ? sign * v : Number.POSITIVE_INFINITY;

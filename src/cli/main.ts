@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isInputError } from '../errors.js';
+import { isInputError } from '../core/errors.js';
 import { usageFailure } from './usage-errors.js';
 import type { GlobalArgs } from './common.js';
 import { studiesCommand } from './studies.js';

@@ -1,7 +1,7 @@
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { collectStudyReport } from '../report/html/collect.js';
 import { loadEchartsSource, renderReportHtml } from '../report/html/render.js';
 import { safeFolderName } from '../study/paths.js';

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { BackendName, StudySettings } from '../space/settings.js';
-import type { Metrics } from '../study/trial.js';
-import { InputError } from '../errors.js';
+import type { Metrics } from '../core/trial.js';
+import { InputError } from '../core/errors.js';
 import { cacheDir, checkpointRootOf } from '../study/paths.js';
 import { openExistingDb, pickStudy, trialNumber, withStorage, type GlobalArgs } from './common.js';
 

@@ -4,10 +4,10 @@ import type { BackendName, PrunerSettings, StudySettings } from '../space/settin
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { parseSpaceFile } from '../space/parse.js';
 import { dataFileProblem, isDataFileName } from '../space/data-source.js';
-import { distributionsOf } from '../space/distributions.js';
+import { distributionsOf } from '../core/distributions.js';
 import { parseByteSize } from '../space/resolve.js';
 import { BACKENDS, DEFAULT_PRUNERS, PRUNER_TYPES, SAMPLER_TYPES } from '../space/defaults.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import type { PreparedData } from '../data/prepare.js';
 import { createObserver } from '../report/progress.js';
 import type { Isolation } from '../study/runner.js';

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { openExistingDb, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
-import { OUTPUT_FORMATS, renderRows } from './format.js';
+import { OUTPUT_FORMATS, renderRows } from '../report/table.js';
 
 type Args = GlobalArgs & FormatArgs;
 

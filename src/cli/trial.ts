@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
-import type { Metrics } from '../study/trial.js';
-import { scalarMetrics, trialJson } from '../report/rows.js';
-import { InputError } from '../errors.js';
+import type { Metrics } from '../core/trial.js';
+import { trialJson } from '../report/rows.js';
+import { scalarMetrics } from '../core/trial.js';
+import { InputError } from '../core/errors.js';
 import { openExistingDb, pickStudy, trialNumber, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
-import { OUTPUT_FORMATS, formatCell, renderRows, type Cell } from './format.js';
+import { OUTPUT_FORMATS, formatCell, renderRows, type Cell } from '../report/table.js';
 
 interface Args extends GlobalArgs, FormatArgs {
   readonly study: string;

@@ -4,7 +4,7 @@
  * "Invalid values:" block or "Unknown argument: x" (which does not say whether x was meant
  * as a flag or a command).
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 
 /** The first non-option words of the command line (`['run', 'space.yaml']`). */
 function leadingWords(argv: readonly string[]): string[] {

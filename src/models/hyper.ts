@@ -7,7 +7,7 @@
  * (`seeds/cnngru-2dcnn-hyperparameter-tuning.md`) and the `cnn1d` notebook's values.
  */
 import type { ModelName } from '../space/settings.js';
-import type { ParamValue, Params } from '../space/types.js';
+import type { ParamValue, Params } from '../core/search-space.js';
 
 export interface ModelHyper {
   /** Conv width (cnngru, cnn2d) and the width of the dense layers after the GRU / flatten; cnn1d: its Dense(128) width. */

@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs';
 
 import type { DataInfo } from '../data/types.js';
 import type { ModelName } from '../space/settings.js';
-import type { Params } from '../space/types.js';
+import type { Params } from '../core/search-space.js';
 import { buildCnn1d } from './cnn1d.js';
 import { buildCnn2d } from './cnn2d.js';
 import { buildCnnGru } from './cnngru.js';

@@ -1,5 +1,5 @@
-import type { Direction } from '../space/types.js';
-import type { FrozenTrial } from '../study/trial.js';
+import type { Direction } from '../core/search-space.js';
+import type { FrozenTrial } from '../core/trial.js';
 
 export interface PruneContext {
   readonly direction: Direction;

@@ -1,5 +1,5 @@
-import type { Direction } from '../space/types.js';
-import type { FrozenTrial, IntermediateValue } from '../study/trial.js';
+import type { Direction } from '../core/search-space.js';
+import type { FrozenTrial, IntermediateValue } from '../core/trial.js';
 import type { PruneContext, Pruner } from './base.js';
 import { reportAt } from './reports.js';
 

@@ -1,4 +1,4 @@
-import type { IntermediateValue } from '../study/trial.js';
+import type { IntermediateValue } from '../core/trial.js';
 
 /**
  * Index of the first report at or after `step` in reports ordered by step (FrozenTrial's

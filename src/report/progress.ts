@@ -1,20 +1,6 @@
 import cliProgress from 'cli-progress';
-import type { Params } from '../space/types.js';
-import type { Metrics, TrialState } from '../study/trial.js';
-
-/** What a running study tells whoever watches it; one event per line with `--json`. */
-export type RunEvent =
-  | { readonly event: 'study_start'; readonly study: string; readonly target: number; readonly finished: number; readonly workers: number; readonly backend: string }
-  | { readonly event: 'trial_start'; readonly trial: number; readonly params: Params; readonly seed: number; readonly resumed_from_epoch: number }
-  | { readonly event: 'epoch'; readonly trial: number; readonly epoch: number; readonly epochs: number; readonly value: number; readonly metrics: Metrics; readonly decision: 'continue' | 'prune' }
-  | { readonly event: 'trial_end'; readonly trial: number; readonly state: TrialState; readonly value: number | null; readonly epochs: number; readonly duration_s: number; readonly reason?: string }
-  | { readonly event: 'interrupt'; readonly message: string }
-  | { readonly event: 'study_end'; readonly study: string; readonly counts: Readonly<Record<string, number>>; readonly best: { readonly trial: number; readonly value: number } | null; readonly wall_s: number };
-
-export interface RunObserver {
-  emit(e: RunEvent): void;
-  close(): void;
-}
+import type { RunEvent, RunObserver } from '../core/events.js';
+import { isBetter } from '../core/direction.js';
 
 /** `--json`: one JSON object per line on stdout, nothing else. */
 export class JsonLinesObserver implements RunObserver {
@@ -61,7 +47,7 @@ abstract class Tally implements RunObserver {
         this.running.delete(e.trial);
         if (e.state === 'COMPLETE' || e.state === 'PRUNED' || e.state === 'FAIL') this.counts[e.state] += 1;
         if (e.state === 'COMPLETE' && e.value !== null && Number.isFinite(e.value)) {
-          const better = this.best === null || (this.direction === 'minimize' ? e.value < this.best.value : e.value > this.best.value);
+          const better = this.best === null || isBetter(this.direction, e.value, this.best.value);
           if (better) this.best = { trial: e.trial, value: e.value };
         }
         break;

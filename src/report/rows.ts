@@ -1,7 +1,7 @@
 import type { LeaderboardRow } from '../storage/types.js';
-import type { FrozenTrial, Metrics } from '../study/trial.js';
-import type { Params } from '../space/types.js';
-import type { Cell } from '../cli/format.js';
+import { scalarMetrics, type FrozenTrial, type Metrics } from '../core/trial.js';
+import type { Params } from '../core/search-space.js';
+import type { Cell } from './table.js';
 
 /** The leaderboard's JSON form, with the keys SPEC.md fixes. */
 export interface LeaderboardJson {
@@ -30,12 +30,6 @@ export function leaderboardJson(row: LeaderboardRow): LeaderboardJson {
   };
 }
 
-/** Scalar metrics only: per-class arrays and confusion matrices do not fit a table cell. */
-export function scalarMetrics(metrics: Metrics): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number') out[k] = v;
-  return out;
-}
 
 /** The metrics a terminal table shows besides the objective; CSV and JSON carry them all. */
 const TABLE_METRICS = ['val_loss', 'accuracy', 'f1_macro', 'auroc_macro'];

@@ -1,5 +1,5 @@
-import type { Direction, Params, SearchSpace } from '../space/types.js';
-import type { FrozenTrial } from '../study/trial.js';
+import type { Direction, Params, SearchSpace } from '../core/search-space.js';
+import type { FrozenTrial } from '../core/trial.js';
 
 export interface SampleContext {
   readonly space: SearchSpace;

@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
-import type { Distribution, ParamValue, Params } from '../space/types.js';
-import { conditionHolds } from '../space/distributions.js';
+import type { Distribution, ParamValue, Params } from '../core/search-space.js';
+import { conditionHolds } from '../core/distributions.js';
 import type { SampleContext, Sampler } from './base.js';
 
 /** A source of uniform numbers on [0, 1). */

@@ -7,7 +7,7 @@ import { SpaceError } from './errors.js';
 import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParam, type RawParams } from './params.js';
 import { NO_POSITION, Reporter } from './report.js';
 import { checkShape } from './schema.js';
-import type { Params, SearchSpace } from './types.js';
+import type { Params, SearchSpace } from '../core/search-space.js';
 
 /** A parameter as the library API takes it: the same shape as a YAML `params` entry. */
 export type ParamInput = RawParam;

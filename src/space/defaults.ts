@@ -13,7 +13,7 @@ import type {
   PrunerSettings,
   SamplerSettings,
 } from './settings.js';
-import type { Direction, Params } from './types.js';
+import type { Direction, Params } from '../core/search-space.js';
 
 /** Metrics a study can optimise; all are measured on the validation split. */
 export const OBJECTIVE_METRICS = [
@@ -45,10 +45,6 @@ export const MAX_SPACE_BYTES = 1024 * 1024;
  */
 export const MAX_ALIAS_COUNT = 1000;
 
-/** Losses are minimised, scores maximised, unless `objective.direction` says otherwise. */
-export function defaultDirection(metric: string): Direction {
-  return metric.endsWith('loss') ? 'minimize' : 'maximize';
-}
 
 export const DEFAULT_MODEL: ModelName = 'cnngru';
 export const DEFAULT_OBJECTIVE_METRIC: ObjectiveMetric = 'recall_macro';

@@ -11,7 +11,7 @@
 import type { Path } from './errors.js';
 import { describeDistribution } from './params.js';
 import { describeValue, didYouMean, formatNumber, listValues, type Reporter } from './report.js';
-import type { ChoiceValue, Params, SearchSpace } from './types.js';
+import type { ChoiceValue, Params, SearchSpace } from '../core/search-space.js';
 
 type Rule =
   | { readonly kind: 'choice'; readonly values: readonly string[] }

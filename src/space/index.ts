@@ -1,7 +1,7 @@
 /** The search-space module: model, YAML and object front ends, defaults. */
-export type * from './types.js';
+export type * from '../core/search-space.js';
 export type * from './settings.js';
-export * from './distributions.js';
+export * from '../core/distributions.js';
 export { SpaceError, formatPath, type Path } from './errors.js';
 export { parseSpaceFile, parseSpaceText, type ParsedSpace } from './parse.js';
 export { spaceFromObject, configurationsFromObject, type ParamInput, type SpaceInput } from './api.js';

@@ -5,10 +5,10 @@
  * configurations. Both front ends run the schema first, so the shapes here are known;
  * only the `Reporter` differs (file positions or bare key paths).
  */
-import { conditionHolds, contains } from './distributions.js';
+import { conditionHolds, contains } from '../core/distributions.js';
 import type { Path } from './errors.js';
 import { describeValue, didYouMean, formatNumber, listValues, type Reporter } from './report.js';
-import type { ChoiceValue, Condition, Distribution, ParamSpec, ParamValue, Params, SearchSpace } from './types.js';
+import type { ChoiceValue, Condition, Distribution, ParamSpec, ParamValue, Params, SearchSpace } from '../core/search-space.js';
 
 /** One parameter as written (already checked against the schema). */
 export type RawParam =

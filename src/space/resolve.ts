@@ -3,6 +3,7 @@
  * checks that span several keys, the parameters and the enqueued configurations.
  */
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
+import { metricDirection } from '../core/direction.js';
 import { isDataFileName } from './data-source.js';
 import {
   DEFAULT_BACKEND,
@@ -20,7 +21,6 @@ import {
   DEFAULT_SAMPLER,
   DEFAULT_SEED,
   DEFAULT_WORKERS,
-  defaultDirection,
 } from './defaults.js';
 import { checkHyperparameters } from './hyperparams.js';
 import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParams } from './params.js';
@@ -37,7 +37,7 @@ import type {
   SplitSettings,
   StudySettings,
 } from './settings.js';
-import type { ChoiceValue, Direction, Params } from './types.js';
+import type { ChoiceValue, Direction, Params } from '../core/search-space.js';
 
 /** A search-space document as the schema admits it: every key but `params` optional. */
 export interface RawSpaceFile {
@@ -75,7 +75,7 @@ export function resolveSettings(raw: RawSpaceFile, fileName: string, report: Rep
   return {
     study: raw.study ?? basename(fileName, extname(fileName)),
     model: raw.model ?? DEFAULT_MODEL,
-    objective: { metric, direction: raw.objective?.direction ?? defaultDirection(metric) },
+    objective: { metric, direction: raw.objective?.direction ?? metricDirection(metric) },
     data,
     budget: { ...DEFAULT_BUDGET, ...raw.budget },
     sampler: { ...DEFAULT_SAMPLER, ...raw.sampler },

@@ -1,4 +1,4 @@
-import type { Direction, Params, SearchSpace } from './types.js';
+import type { Direction, Params, SearchSpace } from '../core/search-space.js';
 
 export type ModelName = 'cnngru' | 'cnn2d' | 'cnn1d';
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';

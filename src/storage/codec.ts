@@ -1,5 +1,5 @@
-import type { Distribution } from '../space/types.js';
-import type { Metrics } from '../study/trial.js';
+import type { Distribution } from '../core/search-space.js';
+import type { Metrics } from '../core/trial.js';
 
 /** Conversions between JS values and what the SQLite columns hold. */
 

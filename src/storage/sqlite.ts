@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { toExternal, toInternal } from '../space/distributions.js';
-import type { Direction, Distribution, Params } from '../space/types.js';
-import type { FrozenTrial, IntermediateValue, Metrics, TrialState } from '../study/trial.js';
+import { toExternal, toInternal } from '../core/distributions.js';
+import type { Direction, Distribution, Params } from '../core/search-space.js';
+import { FINISHED_STATES, isFinished, type FrozenTrial, type IntermediateValue, type Metrics, type TrialState } from '../core/trial.js';
 import {
   DistributionCache,
   dateToText,
@@ -50,7 +50,6 @@ export interface SqliteStorageOptions {
 }
 
 const ALL_STATES: readonly TrialState[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL', 'WAITING'];
-const FINISHED: ReadonlySet<TrialState> = new Set<TrialState>(['COMPLETE', 'PRUNED', 'FAIL']);
 const FINAL_METRICS_ATTR = 'final_metrics';
 
 interface StudyRow {
@@ -387,7 +386,7 @@ export class SqliteStorage implements Storage {
     const given = finish.value ?? null;
     if (finish.state === 'COMPLETE' && given === null) throw new TypeError('a COMPLETE trial needs a value');
     if (finish.state === 'FAIL' && given !== null) throw new TypeError('a FAIL trial has no value');
-    if (!FINISHED.has(finish.state)) throw new TypeError(`cannot finish a trial as ${String(finish.state)}`);
+    if (!isFinished(finish.state)) throw new TypeError(`cannot finish a trial as ${String(finish.state)}`);
     const metricsJson = finish.metrics === undefined ? null : encodeMetrics(finish.metrics);
     return this.write('finishTrial', () => {
       const { state, number } = this.trialState(trialId);
@@ -485,7 +484,7 @@ export class SqliteStorage implements Storage {
   async leaderboard(studyId: number, query: LeaderboardQuery = {}): Promise<LeaderboardRow[]> {
     return this.read('leaderboard', () => {
       const study = this.studyById(studyId);
-      const states: TrialState[] = query.all ? ['COMPLETE', 'PRUNED', 'FAIL'] : ['COMPLETE'];
+      const states: TrialState[] = query.all ? [...FINISHED_STATES] : ['COMPLETE'];
       const order = study.direction === 'maximize' ? 'DESC' : 'ASC';
       // Ranking touches only trials + trial_values (the (study_id, state) index and the
       // trial_values primary key); everything shown is then loaded for the top ids in bulk.
@@ -570,7 +569,7 @@ export class SqliteStorage implements Storage {
 
   private requireUnfinished(trialId: number, action: string): void {
     const { state, number } = this.trialState(trialId);
-    if (FINISHED.has(state)) throw new TrialStateError(trialId, number, state, action);
+    if (isFinished(state)) throw new TrialStateError(trialId, number, state, action);
   }
 
   private insertParams(trialId: number, params: readonly InternalParam[]): void {
@@ -662,7 +661,7 @@ export class SqliteStorage implements Storage {
       const scope: Scope = whole !== undefined && missing.length === ids.length ? whole : { kind: 'ids', ids: missing };
       for (const t of this.loadTrials(scope)) {
         loaded.set(t.id, t);
-        if (FINISHED.has(t.state)) (this.uncommitted ?? this.finished).set(t.id, t);
+        if (isFinished(t.state)) (this.uncommitted ?? this.finished).set(t.id, t);
       }
     }
     const out: FrozenTrial[] = [];

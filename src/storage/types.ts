@@ -1,5 +1,5 @@
-import type { Direction, Distribution, Params } from '../space/types.js';
-import type { FrozenTrial, Metrics, TrialState } from '../study/trial.js';
+import type { Direction, Distribution, Params } from '../core/search-space.js';
+import type { FrozenTrial, Metrics, TrialState } from '../core/trial.js';
 
 export interface StudyRecord {
   readonly id: number;

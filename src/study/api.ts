@@ -1,4 +1,4 @@
-import type { Direction, Params } from '../space/types.js';
+import type { Direction, Params } from '../core/search-space.js';
 import type { PrunerSettings, SamplerSettings } from '../space/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { SqliteStorage } from '../storage/sqlite.js';
@@ -6,7 +6,7 @@ import { StudyExistsError, StudyNotFoundError } from '../storage/errors.js';
 import { spaceFromObject, configurationsFromObject, type SpaceInput } from '../space/api.js';
 import { DEFAULT_PRUNERS, DEFAULT_SAMPLER, DEFAULT_SEED } from '../space/defaults.js';
 import { SpaceError } from '../space/errors.js';
-import { distributionsOf } from '../space/distributions.js';
+import { distributionsOf } from '../core/distributions.js';
 import { Study, type StudyConfig } from './study.js';
 
 export type SamplerOption = Pick<SamplerSettings, 'type'> & Partial<Omit<SamplerSettings, 'type'>>;

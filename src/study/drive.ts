@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { StudySettings } from '../space/settings.js';
-import type { RunObserver } from '../report/progress.js';
+import type { RunObserver } from '../core/events.js';
 import type { TrialTask } from '../worker/task.js';
 import type { Trainer } from '../worker/pool.js';
 import type { EpochDecision } from '../train/loop.js';
-import type { FrozenTrial, Metrics } from './trial.js';
-import { scalarMetrics } from '../report/rows.js';
+import type { FrozenTrial, Metrics } from '../core/trial.js';
+import { scalarMetrics } from '../core/trial.js';
 import { DatabaseFileError } from '../storage/errors.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
 import { FolderNotWritableError, folderProblem } from './paths.js';

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import type { StudySettings } from '../space/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
-import type { RunObserver } from '../report/progress.js';
+import type { RunObserver } from '../core/events.js';
 import type { Trainer } from '../worker/pool.js';
-import type { FrozenTrial } from './trial.js';
+import { FINISHED_STATES, type FrozenTrial } from '../core/trial.js';
 import type { PreparedData } from '../data/prepare.js';
 import { ThreadTrainer } from '../worker/pool.js';
 import { ProcessTrainer } from '../worker/process.js';
@@ -106,7 +106,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
   const backendLabel = await expectedBackend(settings.backend);
 
   await storage.setStudySystemAttr(study.id, 'classes', prepared.info.classes);
-  const finishedBefore = await storage.countTrials(study.id, ['COMPLETE', 'PRUNED', 'FAIL']);
+  const finishedBefore = await storage.countTrials(study.id, FINISHED_STATES);
   observer.emit({ event: 'study_start', study: settings.study, target, finished: finishedBefore, workers, backend: backendLabel });
 
   const stop = new AbortController();

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
-import type { Direction, Params, SearchSpace } from '../space/types.js';
+import type { Direction, Params, SearchSpace } from '../core/search-space.js';
 import type { PrunerSettings, SamplerSettings } from '../space/settings.js';
 import type { Sampler } from '../samplers/base.js';
 import type { Pruner } from '../pruners/base.js';
 import type { Owner, Storage, StudyRecord } from '../storage/types.js';
-import type { FrozenTrial, Metrics, TrialState } from './trial.js';
-import { contains, distributionsOf } from '../space/distributions.js';
+import { FINISHED_STATES, type FrozenTrial, type Metrics, type TrialState } from '../core/trial.js';
+import { isBetter } from '../core/direction.js';
+import { contains, distributionsOf } from '../core/distributions.js';
 import { createSampler } from '../samplers/index.js';
 import { createPruner } from '../pruners/index.js';
 import { deriveSeed } from './seeds.js';
@@ -69,7 +70,6 @@ export interface OptimizeOptions {
 
 export type Objective = (trial: AskedTrial) => Promise<number> | number;
 
-const FINISHED: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
 
 /**
  * The ask/tell core. It holds no I/O of its own: every read and write goes through the
@@ -229,7 +229,7 @@ export class Study {
     const more = async (): Promise<boolean> => {
       if (options.trials !== undefined && started >= options.trials) return false;
       if (options.totalTrials !== undefined) {
-        const done = await this.storage.countTrials(this.id, FINISHED);
+        const done = await this.storage.countTrials(this.id, FINISHED_STATES);
         const running = await this.storage.countTrials(this.id, ['RUNNING']);
         if (done + running >= options.totalTrials) return false;
       }
@@ -261,7 +261,7 @@ export class Study {
   #consider(t: FrozenTrial): void {
     if (t.value === null || !Number.isFinite(t.value)) return;
     const better =
-      this.#best === null || (this.direction === 'minimize' ? t.value < this.#best.value : t.value > this.#best.value);
+      this.#best === null || isBetter(this.direction, t.value, this.#best.value);
     if (better) this.#best = { number: t.number, value: t.value, params: t.params };
   }
 }

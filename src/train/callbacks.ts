@@ -7,13 +7,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import type { Metrics } from '../study/trial.js';
+import type { Metrics } from '../core/trial.js';
+import { metricDirection } from '../core/direction.js';
 
 export type Mode = 'min' | 'max';
 
-/** Losses and errors are minimised; every other metric we report (accuracy, recall, F1, AUROC) is maximised. */
+/** Keras's name for a monitor's direction (`src/core/direction.ts` holds the rule). */
 export function metricMode(metric: string): Mode {
-  return /loss|error|mse|mae/i.test(metric) ? 'min' : 'max';
+  return metricDirection(metric) === 'minimize' ? 'min' : 'max';
 }
 
 /** The monitored scalar, or an error naming what is there: a typo must not silently disable a callback. */

@@ -12,9 +12,9 @@
  *    counted half, and the macro AUROC averages the labels that have both positives
  *    and negatives (NaN if none has).
  */
-import type { Metrics } from '../study/trial.js';
+import type { Metrics } from '../core/trial.js';
 
-export type { Metrics } from '../study/trial.js';
+export type { Metrics } from '../core/trial.js';
 
 const ratio = (num: number, den: number): number => (den === 0 ? 0 : num / den);
 const f1 = (precision: number, recall: number): number => ratio(2 * precision * recall, precision + recall);

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import type { Params } from '../space/types.js';
+import type { Params } from '../core/search-space.js';
 import { lookupParam, numberParam } from '../models/hyper.js';
 
 export type OptimizerName = 'adam' | 'adamw';

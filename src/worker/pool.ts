@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { DataRef } from '../data/prepare.js';
 import type { BackendName } from '../space/settings.js';
-import type { Metrics } from '../study/trial.js';
+import type { Metrics } from '../core/trial.js';
 import type { EpochDecision, TrialResult } from '../train/loop.js';
 import type { TrialTask } from './task.js';
 import type { MainToWorker, ThreadTaskInput, WorkerToMain } from './thread-entry.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../space/settings.js';
-import type { Metrics } from '../study/trial.js';
+import type { Metrics } from '../core/trial.js';
 import type { EpochDecision, TrialResult } from '../train/loop.js';
 import type { Trainer } from './pool.js';
 import type { TrialTask } from './task.js';

@@ -2,8 +2,8 @@ import type { DataRef } from '../data/prepare.js';
 import type { BalancingMode, TrainingDataOptions } from '../data/types.js';
 import { openTrainingData } from '../data/prepare.js';
 import type { StudySettings } from '../space/settings.js';
-import type { Params, ParamValue } from '../space/types.js';
-import type { Metrics } from '../study/trial.js';
+import type { Params, ParamValue } from '../core/search-space.js';
+import type { Metrics } from '../core/trial.js';
 import { epochLogger, injectFault } from './faults.js';
 import { trainTrial, type EpochDecision, type TrialResult } from '../train/loop.js';
 

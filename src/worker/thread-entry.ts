@@ -7,7 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import type { DataRef } from '../data/prepare.js';
 import type { BackendName } from '../space/settings.js';
-import type { Metrics } from '../study/trial.js';
+import type { Metrics } from '../core/trial.js';
 import type { EpochDecision, TrialResult } from '../train/loop.js';
 import { initBackend } from '../backend/index.js';
 import { runTrialTask, type TrialTask } from './task.js';

@@ -12,7 +12,7 @@ import { initBackend } from '../../src/backend/index.js';
 import type { DataInfo } from '../../src/data/types.js';
 import { buildModel } from '../../src/models/index.js';
 import type { ModelName } from '../../src/space/settings.js';
-import type { Params } from '../../src/space/types.js';
+import type { Params } from '../../src/core/search-space.js';
 import { randomTensor } from './helpers.js';
 
 /** Small enough for the cpu backend, whose convolution gradients cost about 1 µs per multiply-add. */

@@ -18,7 +18,7 @@ import { AUTO_ORDER, describeBackend, initBackend } from '../../src/backend/inde
 import { loadNativeAddon, nativeAddonPath } from '../../src/backend/native/index.js';
 import { poolOf } from '../../src/backend/native/pool.js';
 import { buildModel } from '../../src/models/index.js';
-import type { Params } from '../../src/space/types.js';
+import type { Params } from '../../src/core/search-space.js';
 import { relativeError } from './helpers.js';
 
 const load = loadNativeAddon();

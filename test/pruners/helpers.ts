@@ -1,5 +1,5 @@
-import type { Direction } from '../../src/space/types.js';
-import type { FrozenTrial, TrialState } from '../../src/study/trial.js';
+import type { Direction } from '../../src/core/search-space.js';
+import type { FrozenTrial, TrialState } from '../../src/core/trial.js';
 import type { PruneContext } from '../../src/pruners/base.js';
 
 /** (step, value) pairs, in step order. */

@@ -8,7 +8,7 @@ import {
   isFirstInIntervalStep,
   nanPercentile,
 } from '../../src/pruners/median.js';
-import type { FrozenTrial } from '../../src/study/trial.js';
+import type { FrozenTrial } from '../../src/core/trial.js';
 import { ctx, flat, frozen, type Reports } from './helpers.js';
 
 function prunes(

@@ -16,8 +16,8 @@ import { spawnSync } from 'node:child_process';
 
 import { createPruner } from '../../src/pruners/index.js';
 import type { PrunerSettings } from '../../src/space/settings.js';
-import type { Direction } from '../../src/space/types.js';
-import { createFrozenTrial, type FrozenTrial, type TrialState } from '../../src/study/trial.js';
+import type { Direction } from '../../src/core/search-space.js';
+import { createFrozenTrial, type FrozenTrial, type TrialState } from '../../src/core/trial.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCENARIOS_PER_KIND = 40;

@@ -8,7 +8,7 @@ import {
   isPromotableToNextRung,
   recordedRungValue,
 } from '../../src/pruners/successive-halving.js';
-import type { FrozenTrial } from '../../src/study/trial.js';
+import type { FrozenTrial } from '../../src/core/trial.js';
 import { ctx, flat, frozen, type Reports } from './helpers.js';
 
 /** Would `pruner` prune a trial with these reports, given the other trials? */

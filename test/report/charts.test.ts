@@ -5,7 +5,7 @@ import { ABSENT, buildCharts, wrapAxisName } from '../../src/report/html/charts.
 import type { ReportTrial, StudyReport } from '../../src/report/html/collect.js';
 import { escapeHtml, formatMetric, formatParam, jsonForScript } from '../../src/report/html/format.js';
 import { html } from '../../src/report/html/markup.js';
-import type { TrialState } from '../../src/study/trial.js';
+import type { TrialState } from '../../src/core/trial.js';
 
 function trial(number: number, state: TrialState, value: number | null, params: ReportTrial['params'], curve: [number, number | null][]): ReportTrial {
   return { number, state, value, params, curve, backend: 'cpu', durationS: 1, failReason: state === 'FAIL' ? 'boom' : null };

@@ -1,6 +1,6 @@
-import { distributionsOf } from '../../src/space/distributions.js';
-import type { Params, SearchSpace } from '../../src/space/types.js';
-import { createFrozenTrial, type FrozenTrial, type IntermediateValue, type TrialState } from '../../src/study/trial.js';
+import { distributionsOf } from '../../src/core/distributions.js';
+import type { Params, SearchSpace } from '../../src/core/search-space.js';
+import { createFrozenTrial, type FrozenTrial, type IntermediateValue, type TrialState } from '../../src/core/trial.js';
 
 /** A FrozenTrial as storage would return it, with only what samplers read filled in. */
 export function makeTrial(

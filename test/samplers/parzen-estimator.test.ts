@@ -9,7 +9,7 @@ import {
   type EstimatorParam,
   type ParzenEstimatorParameters,
 } from '../../src/samplers/tpe/parzen-estimator.js';
-import type { Distribution } from '../../src/space/types.js';
+import type { Distribution } from '../../src/core/search-space.js';
 
 const defaults: ParzenEstimatorParameters = {
   priorWeight: 1,

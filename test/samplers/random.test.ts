@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { RandomSampler } from '../../src/samplers/random.js';
 import { createSampler } from '../../src/samplers/index.js';
 import { TPESampler } from '../../src/samplers/tpe/sampler.js';
-import { contains } from '../../src/space/distributions.js';
-import type { Params, SearchSpace } from '../../src/space/types.js';
+import { contains } from '../../src/core/distributions.js';
+import type { Params, SearchSpace } from '../../src/core/search-space.js';
 
 const space: SearchSpace = [
   { name: 'x', distribution: { type: 'float', low: -5, high: 10, log: false, step: null } },

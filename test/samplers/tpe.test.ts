@@ -4,9 +4,9 @@ import { RandomSampler } from '../../src/samplers/random.js';
 import { defaultGamma, splitTrials, TPESampler } from '../../src/samplers/tpe/sampler.js';
 import { createSampler } from '../../src/samplers/index.js';
 import type { Sampler } from '../../src/samplers/base.js';
-import { contains } from '../../src/space/distributions.js';
-import type { Direction, Params, SearchSpace } from '../../src/space/types.js';
-import type { FrozenTrial } from '../../src/study/trial.js';
+import { contains } from '../../src/core/distributions.js';
+import type { Direction, Params, SearchSpace } from '../../src/core/search-space.js';
+import type { FrozenTrial } from '../../src/core/trial.js';
 import { makeTrial, median } from './helpers.js';
 
 const xSpace: SearchSpace = [{ name: 'x', distribution: { type: 'float', low: 0, high: 10, log: false, step: null } }];

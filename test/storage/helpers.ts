@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import { SqliteStorage, type SqliteStorageOptions, type StudyRecord } from '../../src/storage/index.js';
-import type { Direction } from '../../src/space/types.js';
+import type { Direction } from '../../src/core/search-space.js';
 
 /** A fresh temporary directory, removed when the test file ends. */
 export function tempDir(): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Distribution } from '../../src/space/types.js';
+import type { Distribution } from '../../src/core/search-space.js';
 import {
   SqliteStorage,
   StudyError,
@@ -10,7 +10,7 @@ import {
   TrialNotFoundError,
   TrialStateError,
 } from '../../src/storage/index.js';
-import type { FrozenTrial } from '../../src/study/trial.js';
+import type { FrozenTrial } from '../../src/core/trial.js';
 import { DISTRIBUTIONS, PARAM_COUNT, paramsFor } from './fixtures/space.js';
 import { newStudy, openStorage, tempDb } from './helpers.js';
 

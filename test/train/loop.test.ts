@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { Batch } from '../../src/data/types.js';
 import type { EarlyStoppingSettings, LrScheduleSettings } from '../../src/space/settings.js';
-import type { Params } from '../../src/space/types.js';
-import type { Metrics } from '../../src/study/trial.js';
+import type { Params } from '../../src/core/search-space.js';
+import type { Metrics } from '../../src/core/trial.js';
 import { CHECKPOINT_FILE } from '../../src/train/checkpoint.js';
 import { type EpochDecision, type TrainTrialOptions, type TrialResult, trainTrial } from '../../src/train/loop.js';
 import { syntheticData } from './fixtures/array-data.js';

@@ -14,8 +14,8 @@ import type {
   ParallelSeriesOption,
   ScatterSeriesOption,
 } from 'echarts/types/dist/option';
-import type { Distribution, ParamValue } from '../../space/types.js';
-import type { TrialState } from '../../study/trial.js';
+import type { Distribution, ParamValue } from '../../core/search-space.js';
+import type { TrialState } from '../../core/trial.js';
 import type { ReportTrial, StudyReport } from './collect.js';
 import { formatMetric, formatParam } from './format.js';
 

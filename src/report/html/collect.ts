@@ -3,9 +3,9 @@
  * JSON-serialisable `StudyReport`. Reads only: the study may be running in another process.
  */
 import type { LeaderboardRow, Storage, StudyRecord } from '../../storage/types.js';
-import type { Direction, Distribution, Params, ParamSpec } from '../../space/types.js';
-import type { FrozenTrial, TrialState } from '../../study/trial.js';
-import { scalarMetrics } from '../rows.js';
+import type { Direction, Distribution, Params, ParamSpec } from '../../core/search-space.js';
+import type { FrozenTrial, TrialState } from '../../core/trial.js';
+import { scalarMetrics } from '../../core/trial.js';
 import { fanovaImportance, type ImportanceResult } from './importance.js';
 
 /** A setting as shown in the summary: nested objects are flattened to dotted keys. */

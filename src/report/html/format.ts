@@ -1,5 +1,5 @@
 /** Text forms of numbers and params shared by the report's tables and chart tooltips. */
-import type { ParamValue } from '../../space/types.js';
+import type { ParamValue } from '../../core/search-space.js';
 
 /** Four significant digits; exponent form for very small or very large magnitudes. */
 export function formatNumber(v: number | null | undefined): string {

@@ -22,7 +22,7 @@
  *
  * Pure and deterministic given the seed: no I/O, no clock, no global random state.
  */
-import type { Distribution, ParamValue, Params } from '../../space/types.js';
+import type { Distribution, ParamValue, Params } from '../../core/search-space.js';
 import { FanovaTree, type FeatureBounds } from './fanova.js';
 import seedrandom from 'seedrandom';
 import { fitForest, type ForestOptions } from './forest.js';

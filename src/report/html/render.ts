@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Distribution } from '../../space/types.js';
-import type { TrialState } from '../../study/trial.js';
+import type { Distribution } from '../../core/search-space.js';
+import type { TrialState } from '../../core/trial.js';
 import { buildCharts, FONT_FAMILY, STATE_COLORS, STATE_LABELS, type ChartId } from './charts.js';
 import { CHART_DATA_ID, CHART_ID_PREFIX, CLIENT_SCRIPT, REPORT_DATA_ID, type ChartMeta } from './client.js';
 import type { LeaderboardEntry, Settings, StudyReport } from './collect.js';

@@ -1,4 +1,4 @@
-import type { Distribution } from '../../space/types.js';
+import type { Distribution } from '../../core/search-space.js';
 import { roundToGrid, type Uniform } from '../random.js';
 import { logGaussMass, normLogPdf, ppfStandard } from './truncnorm.js';
 

@@ -1,6 +1,6 @@
-import type { Direction, Distribution, ParamSpec, ParamValue, Params } from '../../space/types.js';
-import { conditionHolds, contains, isSingle, toExternal, toInternal } from '../../space/distributions.js';
-import type { FrozenTrial } from '../../study/trial.js';
+import type { Direction, Distribution, ParamSpec, ParamValue, Params } from '../../core/search-space.js';
+import { conditionHolds, contains, isSingle, toExternal, toInternal } from '../../core/distributions.js';
+import type { FrozenTrial } from '../../core/trial.js';
 import type { SampleContext, Sampler } from '../base.js';
 import { RandomSampler, randomSeed, randomStream, type Uniform } from '../random.js';
 import { defaultWeights, ParzenEstimator, type EstimatorParam, type ParzenEstimatorParameters, type Points } from './parzen-estimator.js';

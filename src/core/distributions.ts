@@ -1,4 +1,4 @@
-import type { ChoiceValue, Condition, Distribution, ParamSpec, ParamValue, Params } from './types.js';
+import type { ChoiceValue, Condition, Distribution, ParamSpec, ParamValue, Params } from './search-space.js';
 
 /**
  * Conversions between a parameter's external value (what the objective sees) and its

@@ -1,4 +1,4 @@
-import type { Distribution, Params } from '../space/types.js';
+import type { Distribution, Params } from './search-space.js';
 
 export type TrialState = 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL' | 'WAITING';
 
@@ -44,7 +44,19 @@ export interface FrozenTrial {
   readonly systemAttrs: Readonly<Record<string, unknown>>;
 }
 
+/** The states a trial never leaves: the one list storage, the study and samplers use. */
 export const FINISHED_STATES: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
+
+export function isFinished(state: TrialState): boolean {
+  return FINISHED_STATES.includes(state);
+}
+
+/** Scalar metrics only: per-class arrays and confusion matrices do not fit a table cell or a pruner. */
+export function scalarMetrics(metrics: Metrics): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
 
 /**
  * A FrozenTrial made outside storage, everything not given left empty (Optuna's
