@@ -35,7 +35,13 @@ export async function main(argv: string[]): Promise<number> {
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      throw usageFailure(msg, err, argv, commands.map((c) => String(c.command)));
+      throw usageFailure(
+        msg,
+        err,
+        argv,
+        commands.map((c) => String(c.command)),
+        commands.filter((c) => c.describe !== false).map((c) => String(c.command)),
+      );
     });
   for (const c of commands) cli = cli.command(c);
   try {

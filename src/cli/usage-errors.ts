@@ -46,11 +46,21 @@ function invalidValue(line: string): string | null {
  * `argv` the command line, `usages` the command strings (`run <space>`) to name missing
  * positional arguments.
  */
-export function usageError(message: string, argv: readonly string[], usages: readonly string[] = []): InputError {
+export function usageError(message: string, argv: readonly string[], usages: readonly string[] = [], listed: readonly string[] = usages): InputError {
   const lines = message.split('\n').filter((l) => l.trim() !== '');
   const first = lines[0] ?? message;
   const words = leadingWords(argv);
   const { path: command, usage } = commandPath(words, usages);
+
+  // An unknown command first: yargs reports the first unknown *argument*, which for
+  // `hpsearch export-model x --format onnx` is the flag, and "--format: unknown option"
+  // would send the user looking for a typo in the wrong place.
+  const name = words[0];
+  if (name !== undefined && usages.length > 0 && !usages.some((u) => u.split(' ')[0] === name)) {
+    const suggestion = /^Did you mean (.*)\?$/m.exec(message);
+    const names = listed.map((u) => u.split(' ')[0]).join(', ');
+    return new InputError(`unknown command "${name}"${suggestion ? `; did you mean ${suggestion[1]}?` : ''} (commands: ${names}; hpsearch --help describes them)`);
+  }
 
   if (first.startsWith('Invalid values:')) {
     const reworded = lines.slice(1).map(invalidValue).find((l) => l !== null);
@@ -59,15 +69,11 @@ export function usageError(message: string, argv: readonly string[], usages: rea
 
   let m = /^Unknown arguments?: (.*)$/.exec(first);
   if (m) {
-    const name = (m[1] as string).split(', ')[0] as string;
-    const flag = flagSpelling(name, argv);
+    const arg = (m[1] as string).split(', ')[0] as string;
+    const flag = flagSpelling(arg, argv);
     if (flag !== null) return new InputError(`${flag}: unknown option (hpsearch ${command ? `${command} ` : ''}--help lists the options)`);
-    if (words[0] === name) return new InputError(`unknown command "${name}" (hpsearch --help lists the commands)`);
-    return new InputError(`${command}: unexpected argument "${name}" (hpsearch ${command} --help shows the usage)`);
+    return new InputError(`${command}: unexpected argument "${arg}" (hpsearch ${command} --help shows the usage)`);
   }
-
-  m = /^Did you mean (.*)\?$/.exec(first);
-  if (m) return new InputError(`unknown command "${words[0] ?? ''}"; did you mean ${m[1]}?`);
 
   m = /^Missing required arguments?: (.*)$/.exec(first);
   if (m) return new InputError(`--${(m[1] as string).split(', ')[0]}: missing; this option is required (see hpsearch ${command} --help)`);
@@ -89,7 +95,13 @@ export function usageError(message: string, argv: readonly string[], usages: rea
  * reworded usage error (yargs raises some of its own as errors, "Not enough arguments
  * following: trials" among them, named YError).
  */
-export function usageFailure(message: string | null | undefined, err: Error | undefined, argv: readonly string[], usages: readonly string[]): Error {
+export function usageFailure(
+  message: string | null | undefined,
+  err: Error | undefined,
+  argv: readonly string[],
+  usages: readonly string[],
+  listed: readonly string[] = usages,
+): Error {
   if (err !== undefined && err !== null && err.name !== 'YError') return err;
-  return usageError(message || err?.message || 'bad command line', argv, usages);
+  return usageError(message || err?.message || 'bad command line', argv, usages, listed);
 }

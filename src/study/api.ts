@@ -1,5 +1,6 @@
 import type { Direction, Params } from '../core/search-space.js';
 import type { PrunerSettings, SamplerSettings } from '../space/settings.js';
+import type { SamplerConfig } from '../samplers/index.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { SqliteStorage } from '../storage/sqlite.js';
 import { StudyExistsError, StudyNotFoundError } from '../storage/errors.js';
@@ -9,7 +10,8 @@ import { SpaceError } from '../space/errors.js';
 import { distributionsOf } from '../core/distributions.js';
 import { Study, type StudyConfig } from './study.js';
 
-export type SamplerOption = Pick<SamplerSettings, 'type'> & Partial<Omit<SamplerSettings, 'type'>>;
+/** What `createStudy` accepts as a sampler: the settings `createSampler` takes (`src/samplers/index.ts`). */
+export type SamplerOption = SamplerConfig;
 export type PrunerOption =
   | { readonly type: 'none' }
   | ({ readonly type: 'asha' } & Partial<Omit<Extract<PrunerSettings, { type: 'asha' }>, 'type'>>)

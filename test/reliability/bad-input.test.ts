@@ -308,6 +308,14 @@ const FLAG_CASES: readonly BadInputCase[] = [
   { name: 'flag: data synth --n 0 writes nothing', argv: ['data', 'synth', '--out', 'x.h5', '--n', '0'], db: 'own', says: /^--n: expected a positive integer, got 0/, absent: ['x.h5'] },
   { name: 'flag: data import without --out', setup: (dir) => writeSetCsv(join(dir, 'beats.csv'), SET()), argv: ['data', 'import', 'beats.csv'], db: 'own', says: /^--out: missing/ },
   { name: 'flag: an unknown command', argv: ['frobnicate'], db: 'own', says: /^unknown command "frobnicate"/ },
+  {
+    name: 'flag: an unknown command with flags is named as the command, with the list of commands',
+    argv: ['export-model', 'tiny', '--format', 'onnx', '--out', 'model'],
+    db: 'own',
+    says: /^unknown command "export-model" \(commands: run, resume, leaderboard, studies, trial, rerun, report, export, data;/,
+    absent: ['model'],
+  },
+  { name: 'flag: a misspelt command gets a suggestion', argv: ['leaderbord'], db: 'own', says: /^unknown command "leaderbord"; did you mean leaderboard\?/ },
   { name: 'flag: run without a search space', argv: ['run'], db: 'own', says: /^run: missing the argument <space>/ },
 ];
 
