@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hdf5DatasetWriter } from '../src/data/hdf5.js';
+import { Hdf5DatasetWriter } from '../src/data/hdf5/writer.js';
 import { openTrainingData, prepareStudyData } from '../src/data/prepare.js';
 import { BEAT_LENGTH, generateSyntheticBlocks, syntheticClasses } from '../src/data/synthetic.js';
 import type { DataSettings } from '../src/space/settings.js';

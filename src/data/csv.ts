@@ -11,7 +11,7 @@ import { createReadStream, rmSync, renameSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DataError } from './errors.js';
-import { Hdf5DatasetWriter } from './hdf5.js';
+import { Hdf5DatasetWriter } from './hdf5/writer.js';
 import { numberedClasses } from './labels.js';
 import { MITBIH_CLASSES } from './synthetic.js';
 

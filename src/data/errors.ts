@@ -25,7 +25,3 @@ export class DataError extends Error {
     this.detail = detail;
   }
 }
-
-export function isDataError(e: unknown): e is DataError {
-  return e instanceof DataError;
-}
