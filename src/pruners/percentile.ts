@@ -1,7 +1,7 @@
 import type { Direction } from '../core/search-space.js';
 import type { FrozenTrial, IntermediateValue } from '../core/trial.js';
 import type { PruneContext, Pruner } from './base.js';
-import { reportAt } from './reports.js';
+import { reportAt } from './step-lookup.js';
 
 export interface PercentilePrunerOptions {
   /** Pruning is off until this many trials of the study are COMPLETE. Default 5. */
@@ -82,19 +82,6 @@ export class PercentilePruner implements Pruner {
     const p = percentileAtStep(completed, direction, step, this.percentile, this.nMinTrials);
     if (Number.isNaN(p)) return false;
     return direction === 'maximize' ? best < p : best > p;
-  }
-}
-
-/**
- * Optuna's `MedianPruner`: the 50th-percentile case of {@link PercentilePruner}, i.e. prune a
- * trial whose best intermediate value so far is worse than the median of the completed trials'
- * values at the same step. Defaults: n_startup_trials 5, n_warmup_steps 0, interval_steps 1.
- */
-export class MedianPruner extends PercentilePruner {
-  override readonly name: string = 'median';
-
-  constructor(options: PercentilePrunerOptions = {}) {
-    super(50, options);
   }
 }
 
