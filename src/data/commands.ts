@@ -1,5 +1,6 @@
 /**
- * The work behind `hpsearch data synth | import | inspect` (SPEC.md), for the CLI to wire up.
+ * The work behind `hpsearch data synth | import | inspect` (README.md, "Commands"), for the CLI
+ * to wire up.
  * Each returns a `DataFileSummary`; bad input raises `DataError` (exit code 2).
  */
 import { renameSync, rmSync, statSync } from 'node:fs';
