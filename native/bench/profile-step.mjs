@@ -4,7 +4,7 @@
 //
 //   npm run build && node native/bench/profile-step.mjs [--backend native] [--model cnn2d-small] [--shapes] [--steps 5]
 //
-// Same models, batch sizes and step (variableGrads of the loss, Adam) as scripts/bench.ts; needs
+// Same models, batch sizes and step (variableGrads of the loss, Adam) as scripts/bench/training-step.ts; needs
 // dist/ (npm run build). --shapes splits each kernel's time by input shapes.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,7 @@ import { describeBackend, initBackend } from '../../dist/src/backend/index.js';
 import { buildModel } from '../../dist/src/models/index.js';
 import { createOptimizer, optimizerSettings } from '../../dist/src/train/optimizers.js';
 
-// torch_reference.py BENCHMARKS (as scripts/bench.ts).
+// The PyTorch reference's benchmarks (BENCHMARKS of scripts/bench/training-step.ts).
 const MODELS = {
   'cnngru-small': { model: 'cnngru', params: { hidden: 64, num_blocks: 0, gru_hidden: 64, num_layers: 1, dropout: 0 }, batch: 64 },
   'cnngru-seed-best': { model: 'cnngru', params: { hidden: 64, num_blocks: 5, gru_hidden: 256, num_layers: 2, dropout: 0.4 }, batch: 32 },

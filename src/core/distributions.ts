@@ -56,18 +56,6 @@ export function conditionHolds(when: Condition | undefined, params: Params): boo
   return true;
 }
 
-/** The parameters of `space` active under `params`, in space order. */
-export function activeParams(space: readonly ParamSpec[], params: Params): ParamSpec[] {
-  const chosen: Params = {};
-  const out: ParamSpec[] = [];
-  for (const spec of space) {
-    if (!conditionHolds(spec.when, chosen)) continue;
-    out.push(spec);
-    if (spec.name in params) chosen[spec.name] = params[spec.name] as ParamValue;
-  }
-  return out;
-}
-
 /** Equality of two distributions (used to tell whether a stored trial shares a parameter). */
 export function sameDistribution(a: Distribution, b: Distribution): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

@@ -1,12 +1,15 @@
 /**
- * The work behind `hpsearch data synth | import | inspect` (SPEC.md), for the CLI to wire up.
+ * The work behind `hpsearch data synth | import | inspect` (README.md, "Commands"), for the CLI
+ * to wire up.
  * Each returns a `DataFileSummary`; bad input raises `DataError` (exit code 2).
  */
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { importCsv, inspectCsv } from './csv.js';
 import { DataError } from './errors.js';
-import { Hdf5DatasetWriter, LazyHdf5Dataset, type DatasetDescription } from './hdf5.js';
+import { LazyHdf5Dataset } from './hdf5/lazy-dataset.js';
+import type { DatasetDescription } from './hdf5/layout.js';
+import { Hdf5DatasetWriter } from './hdf5/writer.js';
 import { classCounts } from './labels.js';
 import { BEAT_LENGTH, generateSyntheticBlocks, syntheticClasses } from './synthetic.js';
 

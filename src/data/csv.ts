@@ -11,7 +11,7 @@ import { createReadStream, rmSync, renameSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DataError } from './errors.js';
-import { Hdf5DatasetWriter } from './hdf5.js';
+import { Hdf5DatasetWriter } from './hdf5/writer.js';
 import { numberedClasses } from './labels.js';
 import { MITBIH_CLASSES } from './synthetic.js';
 
@@ -33,8 +33,9 @@ export interface CsvReadOptions {
 }
 
 /**
- * The classes a Kaggle file's name promises (SPEC.md: `mitbih_*.csv` labels 0..4 = N, S, V, F,
- * Q; `ptbdb_*.csv` 0/1), or null for any other name, whose labels may be any class index.
+ * The classes a Kaggle file's name promises (docs/data.md, "Kaggle heartbeat CSV":
+ * `mitbih_*.csv` labels 0..4 = N, S, V, F, Q; `ptbdb_*.csv` 0/1 = normal, abnormal), or null
+ * for any other name, whose labels may be any class index.
  */
 export function kaggleClassesByName(file: string): { readonly set: string; readonly classes: readonly string[] } | null {
   const name = basename(file).toLowerCase();
@@ -140,10 +141,10 @@ export interface CsvImportResult {
 }
 
 /**
- * Converts Kaggle heartbeat CSVs (concatenated in the order given) into one HDF5 file in
- * SPEC.md's layout: `X` float32 [N, L] chunked and gzip-compressed, `y` int32 [N], attribute
- * `classes`, attribute `source_files`. Written to a temporary file renamed on success, so a
- * failed import leaves no partial output.
+ * Converts Kaggle heartbeat CSVs (concatenated in the order given) into one HDF5 file in the
+ * layout of docs/data.md ("HDF5"): `X` float32 [N, L] chunked and gzip-compressed, `y` int32
+ * [N], attribute `classes`, attribute `source_files`. Written to a temporary file renamed on
+ * success, so a failed import leaves no partial output.
  */
 export async function importCsv(files: readonly string[], out: string, opts: { blockRows?: number } = {}): Promise<CsvImportResult> {
   if (files.length === 0) throw new DataError(out, null, 'no CSV files to import');

@@ -3,7 +3,8 @@
  *
  * Every malformed or missing data file surfaces as a `DataError` that names the file and the
  * place in it (an HDF5 dataset path, or `line:column` of a CSV), so that the CLI can print one
- * line and exit with code 2 (SPEC.md: "bad input ... missing or malformed data file").
+ * line and exit with code 2 (README.md, "Commands": exit code 2 is bad input, a missing or
+ * malformed data file among it).
  */
 export class DataError extends Error {
   override readonly name = 'DataError';
@@ -24,8 +25,4 @@ export class DataError extends Error {
     this.location = location;
     this.detail = detail;
   }
-}
-
-export function isDataError(e: unknown): e is DataError {
-  return e instanceof DataError;
 }

@@ -293,11 +293,6 @@ export class SmotePlan {
   }
 }
 
-/** x_new = x_i + u·(x_nn − x_i), written to out[outOffset ...]. */
-export function interpolate(xi: Float32Array, xnn: Float32Array, u: number, out: Float32Array, outOffset: number): void {
-  for (let t = 0; t < xi.length; t++) out[outOffset + t] = xi[t]! + u * (xnn[t]! - xi[t]!);
-}
-
 /**
  * The SMOTE-balanced training set as slots: [0, n_train) are the training samples themselves,
  * [n_train, n_train + plan.size) the plan's synthetic samples. Held in memory: the training

@@ -46,7 +46,7 @@
  * patient of each beat, patient parameters), so any block of beats can be generated alone.
  */
 import { multiClassLabels, multiLabelLabels } from './labels.js';
-import type { DatasetArrays } from './hdf5.js';
+import type { DatasetArrays } from './types.js';
 import { randomStream, type RandomStream } from './rng.js';
 
 export const SAMPLE_RATE_HZ = 125;

@@ -6,6 +6,7 @@
  * Balancing (random oversampling, SMOTE) and augmentation are index tables and per-batch
  * arithmetic; nothing is ever materialised as a second copy of the set.
  */
+import type { LabelSet } from './labels.js';
 
 export interface DataInfo {
   /** Samples per signal (187 for Kaggle beats). */
@@ -53,4 +54,16 @@ export interface TrainingData {
   trainBatches(epoch: number, batchSize: number): AsyncIterable<Batch>;
   evalBatches(split: 'val' | 'test', batchSize: number): AsyncIterable<Batch>;
   close(): Promise<void>;
+}
+
+/** In-memory arrays of a whole dataset: what `generateSynthetic` returns and `writeHdf5` writes. */
+export interface DatasetArrays {
+  /** float32 row-major [count, length, channels]. */
+  readonly signals: Float32Array;
+  readonly count: number;
+  readonly length: number;
+  readonly channels: number;
+  readonly labels: LabelSet;
+  /** Group (patient) id per sample, or null. */
+  readonly groups: Int32Array | null;
 }

@@ -15,7 +15,6 @@ import { buildCnn1d } from './cnn1d.js';
 import { buildCnn2d } from './cnn2d.js';
 import { buildCnnGru } from './cnngru.js';
 import { type ModelHyper, resolveHyper } from './hyper.js';
-import { SeededDropout } from './layers.js';
 import { SeedSequence, StepCounter } from './seeding.js';
 
 export type { ModelName } from '../space/settings.js';
@@ -63,13 +62,6 @@ export function buildModel(name: ModelName, params: Params, info: DataInfo, seed
   const build = name === 'cnngru' ? buildCnnGru : name === 'cnn2d' ? buildCnn2d : buildCnn1d;
   const model = build(hyper, shape, seeds, stepCounter);
   return { model, name, hyper, output: info.multilabel ? 'sigmoid' : 'softmax', stepCounter };
-}
-
-/** Points every SeededDropout of `model` at `counter` (e.g. after loading a saved model). */
-export function attachStepCounter(model: tf.LayersModel, counter: StepCounter): void {
-  for (const layer of model.layers) {
-    if (layer instanceof SeededDropout) layer.stepCounter = counter;
-  }
 }
 
 /** Number of trainable scalars. */

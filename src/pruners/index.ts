@@ -5,7 +5,8 @@ import { NopPruner } from './nop.js';
 import { SuccessiveHalvingPruner } from './successive-halving.js';
 
 export type { PruneContext, Pruner } from './base.js';
-export { MedianPruner, PercentilePruner, type PercentilePrunerOptions } from './median.js';
+export { MedianPruner } from './median.js';
+export { PercentilePruner, type PercentilePrunerOptions } from './percentile.js';
 export { NopPruner } from './nop.js';
 export {
   SuccessiveHalvingPruner,

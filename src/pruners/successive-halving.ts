@@ -1,7 +1,7 @@
 import type { Direction } from '../core/search-space.js';
 import type { FrozenTrial, IntermediateValue } from '../core/trial.js';
 import type { PruneContext, Pruner } from './base.js';
-import { firstReportAtOrAfter } from './reports.js';
+import { firstReportAtOrAfter } from './step-lookup.js';
 
 export interface SuccessiveHalvingOptions {
   /** r: steps of the first rung, or 'auto' (estimated from the first completed trials). Default 'auto'. */

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { AUTO_ORDER, describeBackend, initBackend } from '../../src/backend/index.js';
 import { loadNativeAddon, nativeAddonPath } from '../../src/backend/native/index.js';
-import { poolOf } from '../../src/backend/native/pool.js';
+import { recyclerOf } from '../../src/backend/native/output-recycler.js';
 import { buildModel } from '../../src/models/index.js';
 import type { Params } from '../../src/core/search-space.js';
 import { relativeError } from './helpers.js';
@@ -134,14 +134,14 @@ describe('native output-array recycling', { skip }, () => {
 
   it('reuses the arrays of a disposed step (no fresh allocation in steady state)', async () => {
     await initBackend('native');
-    const pool = poolOf(tf.backend());
-    assert.ok(pool !== undefined);
+    const recycler = recyclerOf(tf.backend());
+    assert.ok(recycler !== undefined);
     const x = tf.randomNormal([32, 11, 17, 16], 0, 1, 'float32', 5);
     const step = (): void => tf.tidy(() => void tf.sum(tf.mul(tf.relu(tf.add(x, 1)), x)));
     step();
-    const misses = pool.misses;
+    const misses = recycler.misses;
     for (let i = 0; i < 5; i++) step();
-    assert.equal(pool.misses, misses);
+    assert.equal(recycler.misses, misses);
     x.dispose();
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatDataSummary, importCommand, inspectFile, synthCommand } from '../../src/data/commands.js';
 import { DataError } from '../../src/data/errors.js';
-import { LazyHdf5Dataset } from '../../src/data/hdf5.js';
+import { LazyHdf5Dataset } from '../../src/data/hdf5/lazy-dataset.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
 import { randomSignals, tempDir, writeKaggleCsv } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { importCsv, inspectCsv, readKaggleCsv } from '../../src/data/csv.js';
 import { DataError } from '../../src/data/errors.js';
-import { LazyHdf5Dataset } from '../../src/data/hdf5.js';
+import { LazyHdf5Dataset } from '../../src/data/hdf5/lazy-dataset.js';
 import { randomSignals, tempDir, writeKaggleCsv } from './helpers.js';
 
 test('importCsv streams Kaggle CSVs into chunked, gzip HDF5 (MIT-BIH class names, files concatenated)', async (t) => {

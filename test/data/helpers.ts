@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
-import { loadH5wasm } from '../../src/data/hdf5.js';
+import { loadH5wasm } from '../../src/data/hdf5/h5wasm.js';
 import { randomStream } from '../../src/data/rng.js';
 
 export function tempDir(t: { after(fn: () => void): void }): string {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DataSettings } from '../../src/space/settings.js';
 import { DataError } from '../../src/data/errors.js';
-import { writeHdf5 } from '../../src/data/hdf5.js';
+import { writeHdf5 } from '../../src/data/hdf5/writer.js';
 import { openTrainingData, prepareStudyData } from '../../src/data/prepare.js';
 import { generateSynthetic, BEAT_LENGTH } from '../../src/data/synthetic.js';
 import { BalancingError, trainingDataFromArrays } from '../../src/data/training-data.js';

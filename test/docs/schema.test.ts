@@ -25,7 +25,7 @@ function shippedYamls(): string[] {
     readdirSync(join(ROOT, dir))
       .filter((f) => f.endsWith('.yaml'))
       .map((f) => join(ROOT, dir, f));
-  return [...inDir('searchspaces'), join(ROOT, 'scripts', 'synthetic-baseline.yaml'), ...inDir('test/fixtures')];
+  return [...inDir('searchspaces'), join(ROOT, 'scripts', 'compare', 'synthetic-baseline.yaml'), ...inDir('test/fixtures')];
 }
 
 const MODELINE = /^# yaml-language-server: \$schema=(\S+)$/;

@@ -1,13 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  MedianPruner,
-  PercentilePruner,
-  bestIntermediateValue,
-  isFirstInIntervalStep,
-  nanPercentile,
-} from '../../src/pruners/median.js';
+import { MedianPruner } from '../../src/pruners/median.js';
+import { PercentilePruner, bestIntermediateValue, isFirstInIntervalStep, nanPercentile } from '../../src/pruners/percentile.js';
 import type { FrozenTrial } from '../../src/core/trial.js';
 import { ctx, flat, frozen, type Reports } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import seedrandom from 'seedrandom';
-import { fanovaImportance, type ImportanceParam, type ImportanceResult, type ImportanceTrial } from '../../src/report/html/importance.js';
-import { fitForest, predictTree } from '../../src/report/html/forest.js';
-import { FanovaTree } from '../../src/report/html/fanova.js';
+import { fanovaImportance, type ImportanceParam, type ImportanceResult, type ImportanceTrial } from '../../src/report/importance/fanova-importance.js';
+import { fitForest, predictTree } from '../../src/report/importance/forest.js';
+import { FanovaTree } from '../../src/report/importance/fanova-tree.js';
 
 const unit = (name: string): ImportanceParam => ({ name, distribution: { type: 'float', low: 0, high: 1, log: false, step: null } });
 

@@ -1,14 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import seedrandom from 'seedrandom';
-import {
-  CategoricalKernels,
-  defaultWeights,
-  NumericalKernels,
-  ParzenEstimator,
-  type EstimatorParam,
-  type ParzenEstimatorParameters,
-} from '../../src/samplers/tpe/parzen-estimator.js';
+import { CategoricalKernels } from '../../src/samplers/tpe/categorical-kernels.js';
+import { NumericalKernels } from '../../src/samplers/tpe/numerical-kernels.js';
+import { defaultWeights, ParzenEstimator, type EstimatorParam, type ParzenEstimatorParameters } from '../../src/samplers/tpe/parzen-estimator.js';
 import type { Distribution } from '../../src/core/search-space.js';
 
 const defaults: ParzenEstimatorParameters = {

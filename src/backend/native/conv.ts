@@ -24,7 +24,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon.js';
-import { outputArray } from './pool.js';
+import { outputArray } from './output-recycler.js';
 import { allFloat32, type CpuBackend, f32, output, runCpuKernel } from './util.js';
 
 type Shape4 = [number, number, number, number];

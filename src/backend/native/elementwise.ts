@@ -41,7 +41,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon.js';
-import { outputArray } from './pool.js';
+import { outputArray } from './output-recycler.js';
 import { allFloat32, type CpuBackend, f32, output, runCpuKernel } from './util.js';
 
 /** Broadcast modes of native binary(): see elementwise.cc. */

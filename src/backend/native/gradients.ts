@@ -34,7 +34,7 @@ import {
 } from '@tensorflow/tfjs';
 
 import type { NativeAddon } from './addon.js';
-import { outputArray } from './pool.js';
+import { outputArray } from './output-recycler.js';
 import { type CpuBackend, f32, output } from './util.js';
 
 /** The multi-output kernel behind the batch-norm gradient (registered for 'native' only). */

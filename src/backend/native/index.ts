@@ -18,12 +18,13 @@ import {
 } from '@tensorflow/tfjs';
 
 import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { makeBatchNormKernels } from './batch-norm.js';
 import { makeConvKernels } from './conv.js';
 import { makeElementwiseKernels } from './elementwise.js';
 import { installNativeGradients, makeGradientKernels } from './gradients.js';
 import { makeMatMulKernels } from './matmul.js';
-import { makeNormPoolKernels } from './norm-pool.js';
-import { attachPool, OutputPool } from './pool.js';
+import { makeMaxPoolKernels } from './max-pool.js';
+import { attachRecycler, OutputRecycler } from './output-recycler.js';
 import { makeReduceKernels } from './reduce.js';
 import type { CpuBackend } from './util.js';
 
@@ -38,7 +39,8 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     ...makeMatMulKernels(addon),
     ...makeElementwiseKernels(addon),
     ...makeReduceKernels(addon),
-    ...makeNormPoolKernels(addon),
+    ...makeBatchNormKernels(addon),
+    ...makeMaxPoolKernels(addon),
     ...makeGradientKernels(addon),
   ];
 }
@@ -63,12 +65,12 @@ export function prepareNativeBackend(): NativePrepare {
     prepared = { ok: false, reason: "tfjs' cpu backend is not registered" };
     return prepared;
   }
-  // A cpu backend instance whose kernel outputs are recycled (pool.ts). Priority 0: never
-  // chosen by tfjs on its own (cpu has 1), only by setBackend('native').
+  // A cpu backend instance whose kernel outputs are recycled (output-recycler.ts). Priority 0:
+  // never chosen by tfjs on its own (cpu has 1), only by setBackend('native').
   const factory = (): KernelBackend | Promise<KernelBackend> => {
     const made = cpuFactory();
     const hook = (b: KernelBackend): KernelBackend => {
-      attachPool(b as CpuBackend, new OutputPool());
+      attachRecycler(b as CpuBackend, new OutputRecycler());
       return b;
     };
     return made instanceof Promise ? made.then(hook) : hook(made);

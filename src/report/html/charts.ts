@@ -14,6 +14,7 @@ import type {
   ParallelSeriesOption,
   ScatterSeriesOption,
 } from 'echarts/types/dist/option';
+import { isBetter } from '../../core/direction.js';
 import type { Distribution, ParamValue } from '../../core/search-space.js';
 import type { TrialState } from '../../core/trial.js';
 import type { ReportTrial, StudyReport } from './collect.js';
@@ -112,10 +113,6 @@ function trialTip(report: StudyReport, t: ReportTrial, value: number | null): st
   ];
 }
 
-function isBetter(a: number, b: number, report: StudyReport): boolean {
-  return report.study.direction === 'maximize' ? a > b : a < b;
-}
-
 /** Optimisation history: every finished trial's value by number, and the best so far. */
 export function historyChart(report: StudyReport): EChartsOption | null {
   const withValue = report.trials.filter((t) => (t.state === 'COMPLETE' || t.state === 'PRUNED') && t.value !== null);
@@ -134,7 +131,7 @@ export function historyChart(report: StudyReport): EChartsOption | null {
   let best: number | null = null;
   for (const t of report.trials) {
     if (t.state !== 'COMPLETE' || t.value === null) continue;
-    if (best === null || isBetter(t.value, best, report)) best = t.value;
+    if (best === null || isBetter(report.study.direction, t.value, best)) best = t.value;
     bestLine.push([t.number, best]);
   }
   const lastNumber = report.trials.at(-1)!.number;

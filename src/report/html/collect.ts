@@ -6,7 +6,7 @@ import type { LeaderboardRow, Storage, StudyRecord } from '../../storage/types.j
 import type { Direction, Distribution, Params, ParamSpec } from '../../core/search-space.js';
 import type { FrozenTrial, TrialState } from '../../core/trial.js';
 import { scalarMetrics } from '../../core/trial.js';
-import { fanovaImportance, type ImportanceResult } from './importance.js';
+import { fanovaImportance, type ImportanceResult } from '../importance/fanova-importance.js';
 
 /** A setting as shown in the summary: nested objects are flattened to dotted keys. */
 export type SettingValue = string | number | boolean | null;

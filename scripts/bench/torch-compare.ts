@@ -1,13 +1,15 @@
 /**
  * Ours against the PyTorch reference, measured in the same run on the same machine:
  *
- *   npm run build && node dist/scripts/bench-compare.js [--backend auto] [--steps 20] [--rounds 3]
- *       [--reference ../shared/reference/torch_reference.py] [--python /usr/bin/python3] [--threads 1]
+ *   npm run build && node dist/scripts/bench/torch-compare.js [--backend auto] [--steps 20] [--rounds 3]
+ *       [--reference PATH] [--python /usr/bin/python3] [--threads 1]
  *
- * Runs `torch_reference.py --json` and `bench.js --json` alternately for `rounds` rounds (so a
- * burst of load on a shared machine hits both), takes each model's median over the rounds, and
- * prints a Markdown table: reference ms, ours ms, ratio. Each process is a fresh one, as in
- * normal use.
+ * `--reference` is the PyTorch reference script of docs/performance.md ("How to reproduce"),
+ * which lives outside this repository (the default is the path that section runs it from).
+ * Runs the reference with `--json` and `training-step.js --json` alternately for `rounds`
+ * rounds (so a burst of load on a shared machine hits both), takes each model's median over
+ * the rounds, and prints a Markdown table: reference ms, ours ms, ratio. Each process is a
+ * fresh one, as in normal use.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -40,8 +42,8 @@ function median(xs: readonly number[]): number {
 }
 
 function main(): void {
-  const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts
-  const root = resolve(here, '..', '..');
+  const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts/bench
+  const root = resolve(here, '..', '..', '..');
   const { values: a } = parseArgs({
     options: {
       backend: { type: 'string', default: 'auto' },
@@ -54,12 +56,12 @@ function main(): void {
     strict: true,
   });
   if (!existsSync(a.reference)) {
-    console.error(`bench-compare: reference script not found: ${a.reference} (use --reference PATH)`);
+    console.error(`torch-compare: reference script not found: ${a.reference} (use --reference PATH)`);
     process.exit(2);
   }
   const rounds = Number(a.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) {
-    console.error(`bench-compare: --rounds must be a positive integer, got "${a.rounds}"`);
+    console.error(`torch-compare: --rounds must be a positive integer, got "${a.rounds}"`);
     process.exit(2);
   }
   const torch: Record<string, number[]> = {};
@@ -72,7 +74,7 @@ function main(): void {
     const t = runJson(a.python, [a.reference, '--threads', a.threads, '--steps', a.steps, '--json']);
     framework = typeof t['framework'] === 'string' ? t['framework'] : framework;
     for (const [k, v] of Object.entries(t.ms_per_step)) (torch[k] ??= []).push(v);
-    const o = runJson(process.execPath, [resolve(here, 'bench.js'), '--json', '--backend', a.backend, '--steps', a.steps]);
+    const o = runJson(process.execPath, [resolve(here, 'training-step.js'), '--json', '--backend', a.backend, '--steps', a.steps]);
     backend = typeof o['backend'] === 'string' ? o['backend'] : backend;
     for (const [k, v] of Object.entries(o.ms_per_step)) (ours[k] ??= []).push(v);
     process.stderr.write(`round ${i + 1}/${rounds}: torch ${JSON.stringify(t.ms_per_step)} ours ${JSON.stringify(o.ms_per_step)}\n`);

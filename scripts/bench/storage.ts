@@ -2,7 +2,7 @@
  * Storage benchmark: fills a temporary SQLite study with finished trials (8 params and 10
  * intermediate values with epoch metrics each) and times the reads that must stay fast.
  *
- *   node dist/scripts/bench-storage.js [--trials 10000] [--runs 7]
+ *   node dist/scripts/bench/storage.js [--trials 10000] [--runs 7]
  *
  * Prints, per operation, the median and minimum wall-clock milliseconds and the median CPU
  * milliseconds of this process (the column least inflated when the machine is shared).
@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Distribution, Params } from '../src/core/search-space.js';
-import { SqliteStorage } from '../src/storage/index.js';
+import type { Distribution, Params } from '../../src/core/search-space.js';
+import { SqliteStorage } from '../../src/storage/index.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

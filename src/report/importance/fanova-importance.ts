@@ -11,7 +11,7 @@
  * 3. fit a seeded random forest regressor (`forest.ts`) from rows to objective values;
  * 4. in every tree, the variance of a param's marginal prediction (all its one-hot columns
  *    together) over the tree's leaf partition, divided by the tree's total variance, is the
- *    param's share in that tree (`fanova.ts`); average it over the trees with non-zero
+ *    param's share in that tree (`fanova-tree.ts`); average it over the trees with non-zero
  *    variance;
  * 5. normalise the shares to sum to 1 (Optuna's `get_param_importances(normalize=True)`).
  *
@@ -23,7 +23,7 @@
  * Pure and deterministic given the seed: no I/O, no clock, no global random state.
  */
 import type { Distribution, ParamValue, Params } from '../../core/search-space.js';
-import { FanovaTree, type FeatureBounds } from './fanova.js';
+import { FanovaTree, type FeatureBounds } from './fanova-tree.js';
 import seedrandom from 'seedrandom';
 import { fitForest, type ForestOptions } from './forest.js';
 

@@ -3,9 +3,10 @@
  *                [--only NAME[,NAME...]] [--profile]`
  *
  * Median wall time of one training step (forward, backward, Adam update) on random data after
- * two warm-up steps, for the four configurations of ../shared/reference/torch_reference.py
- * (architectures and batch sizes are that file's; the models are src/models', the step is the
- * trainer's: variableGrads of the loss, then the trainer's Adam applyGradients). `--json`
+ * two warm-up steps, for the four configurations of the PyTorch reference (the table of
+ * docs/performance.md, "How to reproduce": architectures and batch sizes are the reference's;
+ * the models are src/models', the step is the trainer's: variableGrads of the loss, then the
+ * trainer's Adam applyGradients). `--json`
  * prints exactly one object, {"backend", "ms_per_step"}, comparable with the reference's
  * `--json` output. `--profile` adds, per model, the kernels that take the time in one step.
  */
@@ -14,12 +15,12 @@ import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs';
 
-import { AUTO_ORDER, BackendUnavailableError, describeBackend, initBackend, type BackendInfo } from '../src/backend/index.js';
-import type { DataInfo } from '../src/data/types.js';
-import { buildModel, countParams, type BuiltModel } from '../src/models/index.js';
-import type { BackendName } from '../src/space/settings.js';
-import type { Params } from '../src/core/search-space.js';
-import { createOptimizer, optimizerSettings } from '../src/train/optimizers.js';
+import { AUTO_ORDER, BackendUnavailableError, describeBackend, initBackend, type BackendInfo } from '../../src/backend/index.js';
+import type { DataInfo } from '../../src/data/types.js';
+import { buildModel, countParams, type BuiltModel } from '../../src/models/index.js';
+import type { BackendName } from '../../src/space/settings.js';
+import type { Params } from '../../src/core/search-space.js';
+import { createOptimizer, optimizerSettings } from '../../src/train/optimizers.js';
 
 interface Benchmark {
   readonly model: 'cnngru' | 'cnn2d';
@@ -29,7 +30,7 @@ interface Benchmark {
   readonly torch: string;
 }
 
-/** torch_reference.py BENCHMARKS, parameter for parameter. */
+/** The PyTorch reference's benchmarks, parameter for parameter (docs/performance.md, "How to reproduce"). */
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   'cnngru-small': {
     model: 'cnngru',

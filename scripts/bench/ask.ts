@@ -1,12 +1,12 @@
 /**
  * ask() latency with 1,000 finished trials in the study (issue 2 target: median < 20 ms).
- *   node dist/scripts/bench-ask.js [--trials 1000] [--asks 50]
+ *   node dist/scripts/bench/ask.js [--trials 1000] [--asks 50]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createStudy } from '../src/index.js';
+import { createStudy } from '../../src/index.js';
 
 const { values } = parseArgs({ options: { trials: { type: 'string', default: '1000' }, asks: { type: 'string', default: '50' } } });
 const nTrials = Number(values.trials);

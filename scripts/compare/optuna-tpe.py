@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Optuna's TPESampler driven over stdin/stdout by scripts/compare-samplers.ts.
+"""Optuna's TPESampler driven over stdin/stdout by scripts/compare/samplers.ts.
 
 The objective functions live only on the TypeScript side, so both samplers are scored by
 exactly the same code: this process asks Optuna for parameters, prints them, and reads the

@@ -4,12 +4,12 @@
  * plus a few hand-made rhythm/morphology features, with a stratified and a patient-level
  * (group) split. The point: S vs N and F vs N/V must not be trivially separable.
  *
- *   npx tsc -p tsconfig.json && node dist/scripts/data-synthetic-baseline.js [--n 20000] [--seed 7]
+ *   npx tsc -p tsconfig.json && node dist/scripts/compare/synthetic-baseline.js [--n 20000] [--seed 7]
  */
-import { classCounts } from '../src/data/labels.js';
-import { randomStream } from '../src/data/rng.js';
-import { splitIndices } from '../src/data/splits.js';
-import { BEAT_LENGTH, generateSynthetic } from '../src/data/synthetic.js';
+import { classCounts } from '../../src/data/labels.js';
+import { randomStream } from '../../src/data/rng.js';
+import { splitIndices } from '../../src/data/splits.js';
+import { BEAT_LENGTH, generateSynthetic } from '../../src/data/synthetic.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,16 +4,16 @@
  * the table shows, per sampler, the median over seeds of the best value found and the
  * 25th-75th percentiles between seeds (every function is shifted so its minimum is 0).
  *
- *   node dist/scripts/compare-samplers.js [--trials 80] [--seeds 10] [--json] [--no-optuna]
+ *   node dist/scripts/compare/samplers.js [--trials 80] [--seeds 10] [--json] [--no-optuna]
  *
  * Columns: ours TPE (defaults: univariate), ours random, Optuna 3.1 TPE as shipped,
  * Optuna 3.1 TPE with the fix of optuna PR #5110 (its continuous kernels were not
- * normalised by their bandwidth until 3.5; see scripts/optuna_compare.py), and ours TPE
+ * normalised by their bandwidth until 3.5; see scripts/compare/optuna-tpe.py), and ours TPE
  * with `multivariate: true`. The checks below the table: ours TPE median below random's,
  * and not above the 75th percentile of each Optuna column.
  *
  * The functions are defined once, here: Optuna runs in child processes
- * (scripts/optuna_compare.py) that only ask and tell, and every value they are told is
+ * (scripts/compare/optuna-tpe.py) that only ask and tell, and every value they are told is
  * computed by the same TypeScript function as for our samplers.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -21,12 +21,12 @@ import { existsSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { RandomSampler } from '../src/samplers/random.js';
-import { TPESampler } from '../src/samplers/tpe/sampler.js';
-import type { Sampler } from '../src/samplers/base.js';
-import { distributionsOf } from '../src/core/distributions.js';
-import type { Distribution, Params, SearchSpace } from '../src/core/search-space.js';
-import { createFrozenTrial, type FrozenTrial } from '../src/core/trial.js';
+import { RandomSampler } from '../../src/samplers/random.js';
+import { TPESampler } from '../../src/samplers/tpe/sampler.js';
+import type { Sampler } from '../../src/samplers/base.js';
+import { distributionsOf } from '../../src/core/distributions.js';
+import type { Distribution, Params, SearchSpace } from '../../src/core/search-space.js';
+import { createFrozenTrial, type FrozenTrial } from '../../src/core/trial.js';
 
 interface TestFunction {
   readonly name: string;
@@ -156,9 +156,9 @@ class OptunaProcess {
     this.#child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
-    this.#child.on('error', (e) => process.stderr.write(`cannot run optuna_compare.py: ${e.message}\n`));
+    this.#child.on('error', (e) => process.stderr.write(`cannot run optuna-tpe.py: ${e.message}\n`));
     this.#child.on('exit', (code) => {
-      if (code) process.stderr.write(`optuna_compare.py exited with ${code}\n${stderr}\n`);
+      if (code) process.stderr.write(`optuna-tpe.py exited with ${code}\n${stderr}\n`);
     });
     this.#rl = createInterface({ input: this.#child.stdout });
     this.#lines = this.#rl[Symbol.asyncIterator]();
@@ -166,7 +166,7 @@ class OptunaProcess {
 
   async #receive(): Promise<Record<string, unknown>> {
     const next = await this.#lines.next();
-    if (next.done) throw new Error('optuna_compare.py stopped answering');
+    if (next.done) throw new Error('optuna-tpe.py stopped answering');
     return JSON.parse(next.value) as Record<string, unknown>;
   }
 
@@ -239,8 +239,8 @@ function cell(s: Summary | undefined): string {
 
 function optunaScript(): string | null {
   const candidates = [
-    fileURLToPath(new URL('../../scripts/optuna_compare.py', import.meta.url)),
-    `${process.cwd()}/scripts/optuna_compare.py`,
+    fileURLToPath(new URL('../../../scripts/compare/optuna-tpe.py', import.meta.url)),
+    `${process.cwd()}/scripts/compare/optuna-tpe.py`,
   ];
   return candidates.find((p) => existsSync(p)) ?? null;
 }
@@ -355,7 +355,7 @@ async function main(): Promise<void> {
   console.log('');
   for (const r of rows) console.log(`  ${r.fn.name}: ${r.fn.description}`);
   console.log('  #5110: Optuna 3.1 with the kernel-density fix of optuna PR #5110 (3.5+): its truncated-normal');
-  console.log('         logpdf lacked -log(sigma); see scripts/optuna_compare.py.');
+  console.log('         logpdf lacked -log(sigma); see scripts/compare/optuna-tpe.py.');
 
   console.log('\nChecks (ours TPE median vs random median, and vs the 75th percentile of Optuna\'s seeds):');
   for (const r of rows) {

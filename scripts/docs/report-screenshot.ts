@@ -4,7 +4,7 @@
  * command into a temporary folder, opens it in headless Chromium and waits until every
  * chart has drawn.
  *
- *   node dist/scripts/report-screenshot.js <db> <study> <out.png> [--chromium /usr/bin/chromium]
+ *   node dist/scripts/docs/report-screenshot.js <db> <study> <out.png> [--chromium /usr/bin/chromium]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -17,11 +17,11 @@ import { chromium } from 'playwright-core';
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { chromium: { type: 'string', default: '/usr/bin/chromium' } } });
 const [db, study, out] = positionals;
 if (!db || !study || !out) {
-  console.error('usage: node dist/scripts/report-screenshot.js <db> <study> <out.png> [--chromium PATH]');
+  console.error('usage: node dist/scripts/docs/report-screenshot.js <db> <study> <out.png> [--chromium PATH]');
   process.exit(2);
 }
 
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hpsearch-report-'));
 try {
   const html = join(dir, 'report.html');

@@ -1,3 +1,7 @@
+/**
+ * Lookups by step in a trial's intermediate values (its reports), which every pruner makes
+ * for every other trial at every report.
+ */
 import type { IntermediateValue } from '../core/trial.js';
 
 /**

@@ -3,7 +3,7 @@
  * parameters of every kind (float, log float, stepped float, int, log int, two
  * categoricals, and a conditional log float), the situation of `ask()` late in a study.
  *
- *   node dist/scripts/bench-sampler.js [--trials 1000] [--repeat 50] [--json]
+ *   node dist/scripts/bench/sampler.js [--trials 1000] [--repeat 50] [--json]
  *
  * The history is built the way storage returns it: every trial carries its own
  * distribution objects (parsed from JSON), 10 % of them are PRUNED with intermediate
@@ -15,10 +15,10 @@
  */
 import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
-import { RandomSampler } from '../src/samplers/random.js';
-import { TPESampler, type TPESamplerOptions } from '../src/samplers/tpe/sampler.js';
-import type { Distribution, Params, SearchSpace } from '../src/core/search-space.js';
-import { createFrozenTrial, type FrozenTrial, type TrialState } from '../src/core/trial.js';
+import { RandomSampler } from '../../src/samplers/random.js';
+import { TPESampler, type TPESamplerOptions } from '../../src/samplers/tpe/sampler.js';
+import type { Distribution, Params, SearchSpace } from '../../src/core/search-space.js';
+import { createFrozenTrial, type FrozenTrial, type TrialState } from '../../src/core/trial.js';
 
 const SPACE: SearchSpace = [
   { name: 'lr_factor', distribution: { type: 'float', low: 0.1, high: 0.4, log: false, step: null } },

@@ -1,5 +1,5 @@
 /**
- * A small seeded random-forest regressor: the model fANOVA decomposes (see `fanova.ts`).
+ * A small seeded random-forest regressor: the model fANOVA decomposes (see `fanova-tree.ts`).
  *
  * Each tree is a CART regression tree (Breiman et al. 1984) grown on a bootstrap sample
  * of the rows, choosing at every node the split that most reduces the squared error

@@ -3,7 +3,7 @@
  * neighbour table here versus imbalanced-learn's SMOTE on this machine, and the bytes held for
  * the balanced training set versus a materialised SMOTE set.
  *
- *   npx tsc -p tsconfig.json && node dist/scripts/bench-data-smote.js [--n 87554] [--threads 2] [--no-python]
+ *   npx tsc -p tsconfig.json && node dist/scripts/bench/data-smote.js [--n 87554] [--threads 2] [--no-python]
  *
  * Needs /usr/bin/python3 with python3-imblearn for the comparison (skipped otherwise).
  */
@@ -12,11 +12,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rangeArray } from '../src/data/labels.js';
-import { SmoteBalancedSet, buildSmoteNeighbourTable } from '../src/data/smote.js';
-import { InMemorySignalSource } from '../src/data/source.js';
-import { BEAT_LENGTH, generateSynthetic } from '../src/data/synthetic.js';
-import { BalancedTrainingData } from '../src/data/training-data.js';
+import { rangeArray } from '../../src/data/labels.js';
+import { SmoteBalancedSet, buildSmoteNeighbourTable } from '../../src/data/smote.js';
+import { InMemorySignalSource } from '../../src/data/source.js';
+import { BEAT_LENGTH, generateSynthetic } from '../../src/data/synthetic.js';
+import { BalancedTrainingData } from '../../src/data/training-data.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,7 +73,7 @@ if (python) {
   try {
     writeFileSync(join(dir, 'X.f32'), new Uint8Array(syn.signals.buffer));
     writeFileSync(join(dir, 'y.i32'), new Uint8Array(labels.classIndex.buffer));
-    const script = fileURLToPath(new URL('../../scripts/data-smote-imblearn.py', import.meta.url));
+    const script = fileURLToPath(new URL('../../../scripts/bench/data-smote-imblearn.py', import.meta.url));
     const r = spawnSync('/usr/bin/python3', [script, join(dir, 'X.f32'), join(dir, 'y.i32'), String(n), String(BEAT_LENGTH), join(dir, 'out.json')], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
     if (r.status !== 0) {
       console.log(`imbalanced-learn comparison skipped: ${r.stderr.trim().split('\n').at(-1)}`);

@@ -3,7 +3,7 @@
  * the memory budget (default: 400 MB of float32 signals, --memory-budget 100 MB), read lazily,
  * compared with the same file under a budget it fits (loaded once into shared memory).
  *
- *   npx tsc -p tsconfig.json && node dist/scripts/bench-data-lazy-rss.js [--budget-mb 100] [--factor 4] [--gzip 4] [--dir DIR] [--batch 256]
+ *   npx tsc -p tsconfig.json && node dist/scripts/bench/data-lazy-rss.js [--budget-mb 100] [--factor 4] [--gzip 4] [--dir DIR] [--batch 256]
  *
  * The file is generated once (synthetic beats) in DIR (default: the OS temp folder). Each
  * measurement runs in a fresh child process under `/usr/bin/time -v` (when present), which
@@ -14,10 +14,10 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hdf5DatasetWriter } from '../src/data/hdf5.js';
-import { openTrainingData, prepareStudyData } from '../src/data/prepare.js';
-import { BEAT_LENGTH, generateSyntheticBlocks, syntheticClasses } from '../src/data/synthetic.js';
-import type { DataSettings } from '../src/space/settings.js';
+import { Hdf5DatasetWriter } from '../../src/data/hdf5/writer.js';
+import { openTrainingData, prepareStudyData } from '../../src/data/prepare.js';
+import { BEAT_LENGTH, generateSyntheticBlocks, syntheticClasses } from '../../src/data/synthetic.js';
+import type { DataSettings } from '../../src/space/settings.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,7 +4,7 @@
  * trials with the same seeds), once with the space's ASHA pruner and once without pruning,
  * and compares the epochs trained and the best value found.
  *
- *   node dist/scripts/asha-savings.js searchspaces/cnngru.yaml [--trials 12] [--epochs 6]
+ *   node dist/scripts/bench/asha-savings.js searchspaces/cnngru.yaml [--trials 12] [--epochs 6]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { trials: { type: 'string' }, epochs: { type: 'string' } } });
 const space = positionals[0] ?? 'searchspaces/cnngru.yaml';
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hpsearch-asha-'));
 
 function run(pruner: 'asha' | 'none'): { epochs: number; best: number; wallS: number; states: Record<string, number> } {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference timing of imbalanced-learn's SMOTE for `scripts/bench-data-smote.ts`.
+"""Reference timing of imbalanced-learn's SMOTE for `scripts/bench/data-smote.ts`.
 
 Reads the float32 signals [n, d] and int32 labels [n] written by the TypeScript benchmark,
 then times, on this machine:
@@ -9,7 +9,7 @@ then times, on this machine:
 and reports the bytes of the materialised resampled set, plus the neighbour list of every
 minority sample so that the TypeScript side can compare them with its own table.
 
-Usage: /usr/bin/python3 scripts/data-smote-imblearn.py X.f32 y.i32 n d out.json [k]
+Usage: /usr/bin/python3 scripts/bench/data-smote-imblearn.py X.f32 y.i32 n d out.json [k]
 (python3-imblearn, python3-sklearn and python3-numpy from Debian.)
 """
 import json

@@ -18,13 +18,13 @@ import type { DataId } from '@tensorflow/tfjs';
 import type { CpuBackend } from './util.js';
 
 /**
- * Upper bound on the bytes a pool keeps for reuse (per backend, i.e. per worker thread): 1 GiB,
+ * Upper bound on the bytes a recycler keeps for reuse (per backend, i.e. per worker thread): 1 GiB,
  * or 1/16 of the machine's memory if less. A training step keeps every output alive until it
  * ends (the gradient tape), so what a step allocates is also its peak footprint (cnn2d-small:
- * ~260 MB, cnngru-seed-best: ~530 MB); the pool holds that between steps instead of returning
+ * ~260 MB, cnngru-seed-best: ~530 MB); the recycler holds that between steps instead of returning
  * it to the allocator, plus at most the cap in sizes no longer used (evicted oldest first).
  */
-export const DEFAULT_POOL_BYTES = Math.min(1024 * 1024 * 1024, Math.floor(os.totalmem() / 16));
+export const DEFAULT_RECYCLER_BYTES = Math.min(1024 * 1024 * 1024, Math.floor(os.totalmem() / 16));
 
 interface Storage {
   has(dataId: DataId): boolean;
@@ -32,17 +32,17 @@ interface Storage {
   set(dataId: DataId, value: { values?: unknown }): void;
 }
 
-export class OutputPool {
+export class OutputRecycler {
   /** Free arrays by length; Map order is least recently taken first (eviction order). */
   private readonly free = new Map<number, Float32Array[]>();
   /** Buffers allocated here and not pinned, with the one data id that holds each (once stored). */
   private readonly holder = new WeakMap<ArrayBufferLike, DataId | null>();
-  private pooledBytes = 0;
-  /** take() calls served from the pool and freshly allocated (diagnostics). */
+  private keptBytes = 0;
+  /** take() calls served from kept arrays and freshly allocated (diagnostics). */
   hits = 0;
   misses = 0;
 
-  constructor(private readonly maxBytes = DEFAULT_POOL_BYTES) {}
+  constructor(private readonly maxBytes = DEFAULT_RECYCLER_BYTES) {}
 
   /** An array of `length` floats with arbitrary contents: the caller must write every element. */
   take(length: number): Float32Array {
@@ -55,7 +55,7 @@ export class OutputPool {
     }
     if (reused !== undefined) {
       this.hits++;
-      this.pooledBytes -= reused.byteLength;
+      this.keptBytes -= reused.byteLength;
       this.holder.set(reused.buffer, null);
       return reused;
     }
@@ -89,13 +89,13 @@ export class OutputPool {
     if (buffer === null || this.holder.get(buffer) !== dataId || !(values instanceof Float32Array)) return;
     this.holder.delete(buffer);
     if (values.byteLength > this.maxBytes) return;
-    this.evict(this.pooledBytes + values.byteLength - this.maxBytes, values.length);
-    if (this.pooledBytes + values.byteLength > this.maxBytes) return;
+    this.evict(this.keptBytes + values.byteLength - this.maxBytes, values.length);
+    if (this.keptBytes + values.byteLength > this.maxBytes) return;
     const list = this.free.get(values.length);
     if (list === undefined) this.free.set(values.length, [values]);
     else list.push(values);
-    this.pooledBytes += values.byteLength;
-    // Owned again (by the pool) so that take() can hand it out.
+    this.keptBytes += values.byteLength;
+    // Owned again (by the recycler) so that take() can hand it out.
     this.holder.set(buffer, null);
   }
 
@@ -107,7 +107,7 @@ export class OutputPool {
       while (list.length > 0 && bytes > 0) {
         const dropped = list.pop() as Float32Array;
         this.holder.delete(dropped.buffer);
-        this.pooledBytes -= dropped.byteLength;
+        this.keptBytes -= dropped.byteLength;
         bytes -= dropped.byteLength;
       }
       if (list.length === 0) this.free.delete(length);
@@ -116,7 +116,7 @@ export class OutputPool {
 
   /** Bytes currently kept for reuse. */
   get bytes(): number {
-    return this.pooledBytes;
+    return this.keptBytes;
   }
 }
 
@@ -128,48 +128,48 @@ function isWhole(values: unknown): boolean {
   return ArrayBuffer.isView(values) && values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
 }
 
-const pools = new WeakMap<object, OutputPool>();
+const recyclers = new WeakMap<object, OutputRecycler>();
 
 /**
- * Hooks `backend` (a fresh MathBackendCPU for 'native') so that `pool` learns which arrays are
+ * Hooks `backend` (a fresh MathBackendCPU for 'native') so that `recycler` learns which arrays are
  * stored, read out and deleted. Only this backend instance is touched, not the cpu class.
  */
-export function attachPool(backend: CpuBackend, pool: OutputPool): void {
+export function attachRecycler(backend: CpuBackend, recycler: OutputRecycler): void {
   const storage = backend.data as unknown as Storage;
   const set = storage.set.bind(storage);
   storage.set = (dataId, value) => {
-    pool.stored(value.values, dataId);
+    recycler.stored(value.values, dataId);
     set(dataId, value);
   };
   const readSync = backend.readSync.bind(backend);
   backend.readSync = (dataId) => {
     const values = readSync(dataId);
-    pool.pin(values);
+    recycler.pin(values);
     return values;
   };
   // The cpu backend's read() is readSync(); hooked as well in case that changes.
   const read = backend.read.bind(backend);
   backend.read = async (dataId) => {
     const values = await read(dataId);
-    pool.pin(values);
+    recycler.pin(values);
     return values;
   };
   const disposeData = backend.disposeData.bind(backend);
   backend.disposeData = (dataId, force) => {
     const values = storage.has(dataId) ? storage.get(dataId).values : undefined;
     const result = disposeData(dataId, force);
-    if (values !== undefined && !storage.has(dataId)) pool.released(values, dataId);
+    if (values !== undefined && !storage.has(dataId)) recycler.released(values, dataId);
     return result;
   };
-  pools.set(backend, pool);
+  recyclers.set(backend, recycler);
 }
 
-/** An output array for a native kernel on `backend`: recycled when the backend has a pool. */
+/** An output array for a native kernel on `backend`: recycled when the backend has a recycler. */
 export function outputArray(backend: CpuBackend, length: number): Float32Array {
-  return pools.get(backend)?.take(length) ?? new Float32Array(length);
+  return recyclers.get(backend)?.take(length) ?? new Float32Array(length);
 }
 
-/** The pool attached to `backend`, if any (for tests and diagnostics). */
-export function poolOf(backend: object): OutputPool | undefined {
-  return pools.get(backend);
+/** The recycler attached to `backend`, if any (for tests and diagnostics). */
+export function recyclerOf(backend: object): OutputRecycler | undefined {
+  return recyclers.get(backend);
 }

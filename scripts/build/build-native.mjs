@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = join(root, 'native');
 if (process.env.HPSEARCH_SKIP_NATIVE === '1') {
   console.log('hpsearch: native kernels skipped (HPSEARCH_SKIP_NATIVE=1); training will use the wasm backend');

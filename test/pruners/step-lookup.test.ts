@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { firstReportAtOrAfter, reportAt } from '../../src/pruners/reports.js';
+import { firstReportAtOrAfter, reportAt } from '../../src/pruners/step-lookup.js';
 import { SuccessiveHalvingPruner } from '../../src/pruners/successive-halving.js';
 import { MedianPruner } from '../../src/pruners/median.js';
 import { ctx, flat, frozen } from './helpers.js';
