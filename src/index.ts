@@ -1,5 +1,5 @@
 /**
- * hpsearch's library API (SPEC.md "Library API"): studies driven by ask/tell or
+ * hpsearch's library API (README "Library API"): studies driven by ask/tell or
  * `optimize`, on an SQLite file or ':memory:'.
  */
 export { createStudy, loadStudy, type CreateStudyOptions, type LoadStudyOptions, type SamplerOption, type PrunerOption } from './study/api.js';

@@ -49,7 +49,7 @@ function main(): void {
       backend: { type: 'string', default: 'auto' },
       steps: { type: 'string', default: '20' },
       rounds: { type: 'string', default: '3' },
-      reference: { type: 'string', default: resolve(root, '..', 'shared', 'reference', 'torch_reference.py') },
+      reference: { type: 'string', default: resolve(root, 'scripts', 'compare', 'torch_reference.py') },
       python: { type: 'string', default: '/usr/bin/python3' },
       threads: { type: 'string', default: '1' },
     },

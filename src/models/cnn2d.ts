@@ -1,5 +1,5 @@
 /**
- * 2D CNN, exactly `CNN2D` of the PyTorch reference (torch_reference.py):
+ * 2D CNN, exactly `CNN2D` of the PyTorch reference (scripts/compare/torch_reference.py):
  *
  *   beat [L, C] → zero-pad and reshape to an h × w grid (187 → 11 × 17)
  *   Conv2d(C, hidden, 3×3, padding=1) → ReLU → BatchNorm2d

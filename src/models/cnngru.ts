@@ -1,5 +1,5 @@
 /**
- * CNN-GRU, exactly `CNNGRU` of the PyTorch reference (torch_reference.py):
+ * CNN-GRU, exactly `CNNGRU` of the PyTorch reference (scripts/compare/torch_reference.py):
  *
  *   Conv1d(C, hidden, 3, padding=1) → ReLU → BatchNorm1d
  *   num_blocks × ResBlock1D: y = BN(ReLU(Conv(x))); y = BN(ReLU(Conv(y))); out = x + y

@@ -3,7 +3,7 @@ import { scalarMetrics, type FrozenTrial, type Metrics } from '../core/trial.js'
 import type { Params } from '../core/search-space.js';
 import type { Cell } from './table.js';
 
-/** The leaderboard's JSON form, with the keys SPEC.md fixes. */
+/** The leaderboard's JSON form; README "Commands" documents its keys for scripts. */
 export interface LeaderboardJson {
   readonly rank: number;
   readonly number: number;

@@ -47,7 +47,7 @@ test('studies lists the study with its counts (json and table)', () => {
   assert.match(t.stdout, /quad/);
 });
 
-test('leaderboard json has the SPEC keys, ranked ascending for minimize', () => {
+test('leaderboard json has the keys README documents, ranked ascending for minimize', () => {
   const r = hpsearch(['leaderboard', '--db', db, '--study', 'quad', '--format', 'json', '--top', '5']);
   assert.equal(r.code, 0, r.stderr);
   const rows = JSON.parse(r.stdout) as Record<string, unknown>[];

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hpsearch } from '../cli/helpers.js';
 
-/** Every user-facing command (SPEC.md "CLI"), as typed after `hpsearch`. */
+/** Every user-facing command (README "Commands"), as typed after `hpsearch`. */
 const COMMANDS = [
   'run',
   'resume',

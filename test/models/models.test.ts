@@ -24,7 +24,7 @@ const beats = (numClasses = 5, length = 187): DataInfo => ({
   classes: Array.from({ length: numClasses }, (_, i) => `c${i}`),
 });
 
-/** The four benchmark models of ../shared/reference/torch_reference.py, with PyTorch's parameter counts. */
+/** The four benchmark models of scripts/compare/torch_reference.py, with PyTorch's parameter counts. */
 const REFERENCE = [
   { key: 'cnngru-small', model: 'cnngru', params: { hidden: 64, num_blocks: 0, gru_hidden: 64, num_layers: 1, dropout: 0 }, torchParams: 29829 },
   { key: 'cnngru-seed-best', model: 'cnngru', params: { hidden: 64, num_blocks: 5, gru_hidden: 256, num_layers: 2, dropout: 0.4 }, torchParams: 784005 },

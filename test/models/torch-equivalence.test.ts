@@ -1,6 +1,6 @@
 /**
  * cnngru and cnn2d compute exactly the functions of CNNGRU and CNN2D in
- * ../shared/reference/torch_reference.py: with the same weights (converted from PyTorch's
+ * scripts/compare/torch_reference.py: with the same weights (converted from PyTorch's
  * layouts), the logits agree with PyTorch's in training mode (batch statistics, the residual
  * orders, GRU gates, pooling, the NCHW flatten order) and in inference mode.
  *

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { configurationsFromObject, parseSpaceText, spaceFromObject, type SpaceInput } from '../../src/space/index.js';
 import { spaceError } from './helpers.js';
 
-test('the SPEC example space', () => {
+test('the README Library API example space', () => {
   const space = spaceFromObject({ x: { type: 'float', low: -5, high: 10 }, k: { type: 'categorical', choices: ['a', 'b'] } });
   assert.deepEqual(space, [
     { name: 'x', distribution: { type: 'float', low: -5, high: 10, log: false, step: null } },
