@@ -19,10 +19,9 @@
  */
 import type { TrainingDataOptions } from './types.js';
 import type { RandomStream } from './rng.js';
+import { AUGMENT_NAMES, type AugmentName } from '../space/settings.js';
 
-export type AugmentName = 'amplitude_scale' | 'gaussian_noise' | 'time_mask' | 'baseline_wander' | 'mixup';
 export type AugmentStrengths = NonNullable<TrainingDataOptions['augment']>;
-export const AUGMENT_NAMES: readonly AugmentName[] = ['amplitude_scale', 'gaussian_noise', 'time_mask', 'baseline_wander', 'mixup'];
 
 export function augmentationEnabled(strengths: AugmentStrengths | undefined): boolean {
   return !!strengths && AUGMENT_NAMES.some((n) => (strengths[n] ?? 0) > 0);

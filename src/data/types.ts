@@ -7,6 +7,7 @@
  * arithmetic; nothing is ever materialised as a second copy of the set.
  */
 import type { LabelSet } from './labels.js';
+import type { AugmentSettings } from '../space/settings.js';
 
 export interface DataInfo {
   /** Samples per signal (187 for Kaggle beats). */
@@ -36,7 +37,7 @@ export interface TrainingDataOptions {
   /** Trial seed: shuffling, oversampling draws, SMOTE gaps and augmentation derive from it and the epoch. */
   readonly seed: number;
   /** Per-batch augmentation strengths; 0 disables one. */
-  readonly augment?: Partial<Record<'amplitude_scale' | 'gaussian_noise' | 'time_mask' | 'baseline_wander' | 'mixup', number>>;
+  readonly augment?: Partial<AugmentSettings>;
   /** Training samples per epoch; default: the natural training-set size. */
   readonly epochSize?: number | null;
 }

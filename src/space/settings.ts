@@ -10,14 +10,12 @@ export interface SplitSettings {
   readonly seed: number;
 }
 
-export interface AugmentSettings {
-  /** Each is a probability or strength; 0 disables it. */
-  readonly amplitude_scale: number;
-  readonly gaussian_noise: number;
-  readonly time_mask: number;
-  readonly baseline_wander: number;
-  readonly mixup: number;
-}
+/** The online augmentations (`src/data/augment.ts`), the one list the YAML, the data layer and the schema test use. */
+export const AUGMENT_NAMES = ['amplitude_scale', 'gaussian_noise', 'time_mask', 'baseline_wander', 'mixup'] as const;
+export type AugmentName = (typeof AUGMENT_NAMES)[number];
+
+/** Each is a probability or strength; 0 disables it. */
+export type AugmentSettings = { readonly [K in AugmentName]: number };
 
 export interface DataSettings {
   /** 'synthetic' or a path (resolved relative to the YAML file) to .h5 / .csv. */
