@@ -1,5 +1,6 @@
 /**
- * The simplified multi-label 1D CNN of seeds/19-label-cnn-memory-optimisation.md
+ * The simplified multi-label 1D CNN of the 19-label ECG notebook our users ran (docs/searchspace.md
+ * "The models" describes it for the YAML)
  * (a Keras model, so Keras' initialisers and batch-norm defaults):
  *
  *   Conv1D(64, 7, relu)  → BN → MaxPool(2) → Dropout(0.3)

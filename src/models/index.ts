@@ -11,16 +11,17 @@ import type * as tf from '@tensorflow/tfjs';
 import type { DataInfo } from '../data/types.js';
 import type { ModelName } from '../space/settings.js';
 import type { Params } from '../core/search-space.js';
+import { resolveHyperparams } from '../space/hyperparams.js';
 import { buildCnn1d } from './cnn1d.js';
 import { buildCnn2d } from './cnn2d.js';
 import { buildCnnGru } from './cnngru.js';
-import { type ModelHyper, resolveHyper } from './hyper.js';
+import { type ModelHyper, modelHyper } from './hyper.js';
 import { SeedSequence, StepCounter } from './seeding.js';
 
 export type { ModelName } from '../space/settings.js';
 export { CNN1D_BASE_DROPOUT, cnn1dDropoutRates } from './cnn1d.js';
 export { getGruCell, type GruCellFn, pytorchGruCell, PyTorchGRU, setGruCell } from './gru.js';
-export { MODEL_DEFAULTS, type ModelHyper, resolveHyper } from './hyper.js';
+export { type ModelHyper, modelHyper } from './hyper.js';
 export { GridReshape, gridShape, SeededDropout } from './layers.js';
 export { mixSeed, SeedSequence, StepCounter } from './seeding.js';
 
@@ -31,7 +32,7 @@ export type OutputKind = 'softmax' | 'sigmoid';
 export interface BuiltModel {
   readonly model: tf.LayersModel;
   readonly name: ModelName;
-  /** The architecture hyperparameters actually used (params → defaults → constants). */
+  /** The architecture hyperparameters actually used (params → defaults → `src/space/hyperparams.ts`). */
   readonly hyper: ModelHyper;
   /** softmax cross-entropy (multi-class) or sigmoid binary cross-entropy (multi-label). */
   readonly output: OutputKind;
@@ -55,7 +56,7 @@ export function buildModel(name: ModelName, params: Params, info: DataInfo, seed
   if (!(info.numClasses >= 1) || !(info.length >= 1) || !(info.channels >= 1)) {
     throw new Error(`invalid data shape: length ${info.length}, channels ${info.channels}, classes ${info.numClasses}`);
   }
-  const hyper = resolveHyper(name, params, defaults);
+  const hyper = modelHyper(resolveHyperparams(name, params, defaults));
   const stepCounter = new StepCounter();
   const seeds = new SeedSequence(seed);
   const shape = { length: info.length, channels: info.channels, outputs: info.numClasses };

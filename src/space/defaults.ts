@@ -1,5 +1,7 @@
 /**
- * Every default of a search-space file, in one place.
+ * Every default of a search-space file, in one place, except those of the hyperparameters a
+ * trial reads (the `defaults:` block), which `src/space/hyperparams.ts` keeps with their rules
+ * and per-model values.
  *
  * `schema/searchspace.schema.json` repeats these values as `default` annotations for
  * editors; `test/space/schema.test.ts` checks that the two never drift apart.
@@ -13,7 +15,7 @@ import type {
   PrunerSettings,
   SamplerSettings,
 } from './settings.js';
-import type { Direction, Params } from '../core/search-space.js';
+import type { Direction } from '../core/search-space.js';
 
 /** Metrics a study can optimise; all are measured on the validation split. */
 export const OBJECTIVE_METRICS = [
@@ -105,25 +107,6 @@ export const DEFAULT_SEED = 0;
 export const DEFAULT_MAX_RETRIES = 2;
 export const DEFAULT_HEARTBEAT_GRACE_S = 60;
 
-/**
- * Fixed hyperparameters a trial uses for anything the space does not tune. A `defaults:`
- * block in the YAML overrides (or adds to) these.
- */
-export const DEFAULT_HYPERPARAMS: Params = {
-  learning_rate: 1e-3,
-  batch_size: 32,
-  hidden: 64,
-  gru_hidden: 64,
-  num_layers: 2,
-  num_blocks: 1,
-  dropout: 0.2,
-  optimizer: 'adam',
-  weight_decay: 1e-4,
-  dataset: 'smote',
-  lr_factor: 0.2,
-  clip_norm: 1.0,
-};
-
 // Frozen so that no caller can change a default for every later parse by accident.
 for (const value of [
   DEFAULT_DATA,
@@ -132,7 +115,6 @@ for (const value of [
   DEFAULT_PRUNERS,
   DEFAULT_EARLY_STOPPING,
   DEFAULT_LR_SCHEDULE,
-  DEFAULT_HYPERPARAMS,
 ]) {
   deepFreeze(value);
 }

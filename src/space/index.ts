@@ -9,3 +9,13 @@ export { describeDistribution } from './params.js';
 export { parseByteSize } from './resolve.js';
 export { schemaPath } from './schema.js';
 export * from './defaults.js';
+export {
+  HYPERPARAM_NAMES,
+  HYPERPARAMS,
+  hyperparamDefault,
+  hyperparamDefaults,
+  type HyperparamName,
+  type Hyperparams,
+  type HyperparamSpec,
+  resolveHyperparams,
+} from './hyperparams.js';

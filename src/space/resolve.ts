@@ -11,7 +11,6 @@ import {
   DEFAULT_DATA,
   DEFAULT_EARLY_STOPPING,
   DEFAULT_HEARTBEAT_GRACE_S,
-  DEFAULT_HYPERPARAMS,
   DEFAULT_LR_SCHEDULE,
   DEFAULT_MAX_RETRIES,
   DEFAULT_MODEL,
@@ -22,7 +21,7 @@ import {
   DEFAULT_SEED,
   DEFAULT_WORKERS,
 } from './defaults.js';
-import { checkHyperparameters } from './hyperparams.js';
+import { checkHyperparameters, hyperparamDefaults } from './hyperparams.js';
 import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParams } from './params.js';
 import type { Reporter } from './report.js';
 import type {
@@ -71,10 +70,12 @@ export function resolveSettings(raw: RawSpaceFile, fileName: string, report: Rep
   const params = buildSearchSpace(raw.params, report, ['params']);
   checkHyperparameters(raw.defaults, params, report);
   const enqueue = checkConfigurations(params, raw.enqueue ?? [], report, ['enqueue']);
-  const defaults: Params = { ...DEFAULT_HYPERPARAMS, ...(raw.defaults ?? {}) };
+  const model = raw.model ?? DEFAULT_MODEL;
+  // Every value a trial of this model falls back on, so that the stored settings show them.
+  const defaults: Params = { ...hyperparamDefaults(model), ...(raw.defaults ?? {}) };
   return {
     study: raw.study ?? basename(fileName, extname(fileName)),
-    model: raw.model ?? DEFAULT_MODEL,
+    model,
     objective: { metric, direction: raw.objective?.direction ?? metricDirection(metric) },
     data,
     budget: { ...DEFAULT_BUDGET, ...raw.budget },

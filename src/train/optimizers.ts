@@ -10,14 +10,15 @@
  *  - the slot variables and the step count are reachable for checkpoints, and the bias
  *    corrections are computed from the step count in float64 (as PyTorch does) rather
  *    than accumulated in float32 variables, so a restored optimiser continues exactly.
- * Defaults are PyTorch's: β = (0.9, 0.999), ε = 1e-8, AdamW λ = 0.01.
+ * β = (0.9, 0.999) and ε = 1e-8 are PyTorch's defaults; the default λ is the study's
+ * (`weight_decay` in `src/space/hyperparams.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 
 import type { Params } from '../core/search-space.js';
-import { lookupParam, numberParam } from '../models/hyper.js';
+import { type Hyperparams, optimizerHyperparams } from '../space/hyperparams.js';
 
-export type OptimizerName = 'adam' | 'adamw';
+export type OptimizerName = Hyperparams['optimizer'];
 
 /** tfjs-core's NamedTensor (not re-exported by @tensorflow/tfjs). */
 export interface NamedTensor {
@@ -172,22 +173,14 @@ export interface OptimizerSettings {
   readonly weightDecay: number;
 }
 
-export const DEFAULT_LEARNING_RATE = 1e-3;
-/** torch.optim.AdamW's default. */
-export const DEFAULT_WEIGHT_DECAY = 0.01;
-
 /**
- * `optimizer` (adam | adamw, default adam), `learning_rate` (default 1e-3) and, for adamw
- * only, `weight_decay` (default 0.01) from params, then defaults. With `adam` a
- * `weight_decay` value is ignored: the search spaces make it conditional on adamw.
+ * `optimizer`, `learning_rate` and, for adamw only, `weight_decay` from params, then
+ * defaults, then `src/space/hyperparams.ts`. With `adam` a `weight_decay` value is ignored:
+ * the search spaces make it conditional on adamw.
  */
 export function optimizerSettings(params: Params, defaults?: Params): OptimizerSettings {
-  const raw = lookupParam('optimizer', params, defaults) ?? 'adam';
-  const name = typeof raw === 'string' ? raw.toLowerCase() : raw;
-  if (name !== 'adam' && name !== 'adamw') throw new Error(`parameter optimizer must be adam or adamw, got ${JSON.stringify(raw)}`);
-  const learningRate = numberParam('learning_rate', params, defaults, DEFAULT_LEARNING_RATE, { min: Number.MIN_VALUE });
-  const weightDecay = name === 'adamw' ? numberParam('weight_decay', params, defaults, DEFAULT_WEIGHT_DECAY, { min: 0 }) : 0;
-  return { name, learningRate, weightDecay };
+  const hp = optimizerHyperparams(params, defaults);
+  return { name: hp.optimizer, learningRate: hp.learningRate, weightDecay: hp.weightDecay };
 }
 
 export function createOptimizer(settings: OptimizerSettings): AdamW {

@@ -10,10 +10,10 @@ import {
   countParams,
   GridReshape,
   gridShape,
-  MODEL_DEFAULTS,
   SeededDropout,
   StepCounter,
 } from '../../src/models/index.js';
+import { hyperparamDefault } from '../../src/space/hyperparams.js';
 import { useTestBackend } from '../train/fixtures/backend.js';
 
 const beats = (numClasses = 5, length = 187): DataInfo => ({
@@ -113,9 +113,9 @@ describe('buildModel', () => {
     built.model.dispose();
   });
 
-  it('resolves params, then defaults, then the model constants, and rejects bad values', () => {
+  it('resolves params, then defaults, then the registry\'s per-model defaults, and rejects bad values', () => {
     const built = buildModel('cnngru', { gru_hidden: 8 }, beats(3, 16), 0, { hidden: 6, num_blocks: 0, num_layers: 1 });
-    assert.deepEqual(built.hyper, { hidden: 6, gruHidden: 8, numLayers: 1, numBlocks: 0, dropout: MODEL_DEFAULTS.cnngru.dropout });
+    assert.deepEqual(built.hyper, { hidden: 6, gruHidden: 8, numLayers: 1, numBlocks: 0, dropout: hyperparamDefault('dropout', 'cnngru') });
     built.model.dispose();
     assert.throws(() => buildModel('cnngru', { hidden: 'wide' }, beats(), 0), /hidden must be a finite number/);
     assert.throws(() => buildModel('cnn2d', { num_layers: 2.5 }, beats(), 0), /num_layers must be an integer/);

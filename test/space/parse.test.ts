@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import {
-  DEFAULT_HYPERPARAMS,
   DEFAULT_MEMORY_BUDGET,
+  HYPERPARAMS,
   MAX_SPACE_BYTES,
   contains,
   parseSpaceFile,
@@ -99,10 +99,10 @@ test('defaults fill every setting left out', () => {
       learning_rate: 1e-3,
       batch_size: 32,
       hidden: 64,
-      gru_hidden: 64,
+      gru_hidden: 256,
       num_layers: 2,
-      num_blocks: 1,
-      dropout: 0.2,
+      num_blocks: 5,
+      dropout: 0.4,
       optimizer: 'adam',
       weight_decay: 1e-4,
       dataset: 'smote',
@@ -291,11 +291,11 @@ test('a parse never leaves state behind: a failure in between changes nothing', 
     assert.throws(() => parseSpaceText(bad, 'a.yaml'));
   }
   const second = parseSpaceText(good, 'a.yaml');
-  assert.equal(second.settings.defaults.learning_rate, DEFAULT_HYPERPARAMS.learning_rate);
+  assert.equal(second.settings.defaults.learning_rate, HYPERPARAMS.learning_rate.default);
   assert.equal(second.settings.data.split.val, 0.15);
   assert.deepEqual(second.settings.enqueue, [{ x: 2 }]);
   assert.equal(second.yaml, good);
-  assert.ok(Object.isFrozen(DEFAULT_HYPERPARAMS));
+  assert.ok(Object.isFrozen(HYPERPARAMS) && Object.isFrozen(HYPERPARAMS.hidden.default));
 });
 
 test('hostile input: huge files, alias bombs, deep nesting', () => {

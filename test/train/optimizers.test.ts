@@ -135,9 +135,9 @@ describe('clipByGlobalNorm', () => {
 });
 
 describe('optimizerSettings', () => {
-  it('reads optimizer, learning_rate and weight_decay with PyTorch defaults', () => {
+  it('reads optimizer, learning_rate and weight_decay with the registry\'s defaults', () => {
     assert.deepEqual(optimizerSettings({}), { name: 'adam', learningRate: 1e-3, weightDecay: 0 });
-    assert.deepEqual(optimizerSettings({ optimizer: 'adamw' }), { name: 'adamw', learningRate: 1e-3, weightDecay: 0.01 });
+    assert.deepEqual(optimizerSettings({ optimizer: 'adamw' }), { name: 'adamw', learningRate: 1e-3, weightDecay: 1e-4 });
     assert.deepEqual(optimizerSettings({ optimizer: 'AdamW', weight_decay: 1e-4 }, { learning_rate: 3e-4 }), {
       name: 'adamw',
       learningRate: 3e-4,
