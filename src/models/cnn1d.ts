@@ -1,7 +1,6 @@
 /**
- * The simplified multi-label 1D CNN of the 19-label ECG notebook our users ran (docs/searchspace.md
- * "The models" describes it for the YAML)
- * (a Keras model, so Keras' initialisers and batch-norm defaults):
+ * The simplified multi-label 1D CNN of the 19-label ECG notebook our users ran, a Keras model
+ * (so Keras' initialisers and batch-norm defaults; docs/searchspace.md "The models"):
  *
  *   Conv1D(64, 7, relu)  → BN → MaxPool(2) → Dropout(0.3)
  *   Conv1D(128, 5, relu) → BN → MaxPool(2) → Dropout(0.3)
