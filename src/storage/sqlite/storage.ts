@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { toExternal, toInternal } from '../core/distributions.js';
-import type { Direction, Distribution, Params } from '../core/search-space.js';
-import { FINISHED_STATES, isFinished, type FrozenTrial, type IntermediateValue, type Metrics, type TrialState } from '../core/trial.js';
+import { toExternal, toInternal } from '../../core/distributions.js';
+import type { Direction, Distribution, Params } from '../../core/search-space.js';
+import { FINISHED_STATES, isFinished, type FrozenTrial, type IntermediateValue, type Metrics, type TrialState } from '../../core/trial.js';
 import {
   DistributionCache,
   dateToText,
@@ -15,9 +15,9 @@ import {
   encodeMetrics,
   textToDate,
   valueFromColumn,
-} from './codec.js';
-import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError, databaseFileError } from './errors.js';
-import { storageFaultsFromEnv, type StorageFaults } from './faults.js';
+} from '../codec.js';
+import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError, databaseFileError } from '../errors.js';
+import { storageFaultsFromEnv, type StorageFaults } from '../faults.js';
 import { migrate } from './migrations.js';
 import { DEFAULT_RETRY, type RetryPolicy, withBusyRetry } from './retry.js';
 import type {
@@ -31,7 +31,7 @@ import type {
   StudyAttrs,
   StudyRecord,
   StudySummary,
-} from './types.js';
+} from '../types.js';
 
 export interface SqliteStorageOptions {
   /**
