@@ -10,7 +10,7 @@ export type { Pruner, PruneContext } from './pruners/base.js';
 export { RandomSampler, TPESampler } from './samplers/index.js';
 export { SuccessiveHalvingPruner, MedianPruner, NopPruner } from './pruners/index.js';
 export type { Storage, StudyRecord, LeaderboardRow } from './storage/types.js';
-export { SqliteStorage } from './storage/sqlite.js';
+export { SqliteStorage } from './storage/sqlite/storage.js';
 export { parseSpaceFile, parseSpaceText, spaceFromObject, SpaceError } from './space/index.js';
 export type { Distribution, Direction, ParamSpec, Params, ParamValue, SearchSpace } from './core/search-space.js';
 export type { StudySettings } from './space/settings.js';

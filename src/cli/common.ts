@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Storage, StudyRecord } from '../storage/types.js';
-import { SqliteStorage } from '../storage/sqlite.js';
+import { SqliteStorage } from '../storage/sqlite/storage.js';
 import { InputError } from '../core/errors.js';
 import { checkDbFile } from './db-file.js';
 import type { OutputFormat } from '../report/table.js';

@@ -1,7 +1,10 @@
 import type { Distribution } from '../core/search-space.js';
 import type { Metrics } from '../core/trial.js';
 
-/** Conversions between JS values and what the SQLite columns hold. */
+/**
+ * Conversions between JS values and what the columns of the schema (sqlite/migrations.ts)
+ * hold; the same for any SQL backend of that schema.
+ */
 
 export function dateToText(d: Date): string {
   return d.toISOString();
@@ -25,6 +28,12 @@ export function valueFromColumn(v: number | null): number {
 export function encodeMetrics(m: Metrics): string {
   return JSON.stringify(m, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
 }
+
+/**
+ * The trial user attribute holding a finished trial's final (test) metrics (FinishTrial in
+ * types.ts). Its value is metrics JSON (encodeMetrics), every other attribute plain JSON.
+ */
+export const FINAL_METRICS_ATTR = 'final_metrics';
 
 export function decodeMetrics(s: string): Metrics {
   return decodeNonFinite(s) as Metrics;

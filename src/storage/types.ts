@@ -1,3 +1,42 @@
+/**
+ * The storage contract: what every implementation of `Storage` (below) guarantees, whatever
+ * the number of processes sharing one database (test/storage checks SqliteStorage
+ * against it).
+ *
+ * Atomicity. Every method is one transaction: a write is applied whole or not at all, and a
+ * read sees one snapshot, never half of another process's write.
+ *
+ * Trial numbers. The storage numbers a study's trials inside the transaction that creates
+ * each one: 0, 1, 2, ... in creation order, unique and without gaps (no trial is ever
+ * deleted). `createTrialWithin` counts and inserts in one transaction, so a study never
+ * holds more than the total asked for.
+ *
+ * Trial states. A trial is created RUNNING or WAITING and changes state only by:
+ *  - claimWaitingTrial: the oldest WAITING trial to RUNNING, for exactly one claimer;
+ *  - releaseTrial: RUNNING back to WAITING (params, seed, intermediate values kept);
+ *  - reclaimTrial: RUNNING to RUNNING under a new owner, retries + 1;
+ *  - finishTrial: RUNNING to COMPLETE, PRUNED or FAIL (a WAITING trial cannot be finished).
+ *
+ * Ownership of RUNNING trials. A RUNNING trial records its owner (host, pid) and heartbeat,
+ * but the storage does not check who writes to it: callers write a RUNNING trial only from
+ * its owner. Another process takes one over only through reclaimTrial, which is optimistic
+ * (it succeeds only if the trial is still RUNNING with the retries the caller saw), so of
+ * several processes reclaiming one trial exactly one wins. A former owner still running is
+ * not stopped by the storage: its writes succeed until the trial finishes.
+ *
+ * Finished trials are immutable. Every write to a COMPLETE, PRUNED or FAIL trial throws
+ * TrialStateError (params, seed, backend, intermediate values, attributes, finishing or
+ * releasing it again); a late heartbeat is ignored and reclaimTrial returns null. So a
+ * finished trial, once read, stays valid in every process: that is what lets a storage cache
+ * finished trials (finished-trial-cache.ts). Studies are not immutable: their attributes and
+ * settings may be written at any time.
+ *
+ * Values. A COMPLETE trial has a value, a FAIL trial none, a PRUNED one the value given or
+ * else its last intermediate value (none if it reported none). NaN is stored and read back as NaN.
+ *
+ * Returned trials are frozen (the trial and its containers) and may be shared between
+ * callers: a caller must copy before changing one.
+ */
 import type { Direction, Distribution, Params } from '../core/search-space.js';
 import type { FrozenTrial, Metrics, TrialState } from '../core/trial.js';
 
@@ -88,13 +127,9 @@ export interface LeaderboardRow {
 }
 
 /**
- * Everything hpsearch keeps, behind one interface (Optuna's BaseStorage). SQLite is the
- * first implementation; a server database is planned as a second, hence async. Nothing
- * outside `storage/` writes SQL.
- *
- * Every method that writes more than one row is atomic. Trial numbers are assigned by the
- * storage inside the transaction that creates the trial, so concurrent writers never
- * share one.
+ * Everything hpsearch keeps, behind one interface (Optuna's BaseStorage), under the
+ * contract at the top of this file. SQLite is the first implementation (sqlite/); a server
+ * database is planned as a second, hence async. Nothing outside `storage/` writes SQL.
  */
 export interface Storage {
   createStudy(study: NewStudy): Promise<StudyRecord>;

@@ -2,7 +2,7 @@ import type { Direction, Params } from '../core/search-space.js';
 import type { PrunerSettings, SamplerSettings } from '../space/settings.js';
 import type { SamplerConfig } from '../samplers/index.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
-import { SqliteStorage } from '../storage/sqlite.js';
+import { SqliteStorage } from '../storage/sqlite/storage.js';
 import { StudyExistsError, StudyNotFoundError } from '../storage/errors.js';
 import { spaceFromObject, configurationsFromObject, type SpaceInput } from '../space/api.js';
 import { DEFAULT_PRUNERS, DEFAULT_SAMPLER, DEFAULT_SEED } from '../space/defaults.js';

@@ -5,6 +5,29 @@ import { Child, newStudy, openStorage, tempDb } from './helpers.js';
 
 const ROUNDS = 100;
 
+/**
+ * Runs ask-tell workers in lock-step (fixtures/ask-tell-worker.ts): releases every worker
+ * into round i at once, waits until each has ended it, then goes on with round i + 1. Only
+ * which worker wins each race is up to the OS; what every round leaves in the database is
+ * not. Returns, per worker, the number it got in each round it ran (null: study full).
+ */
+async function inLockStep(workers: readonly Child[], rounds: number): Promise<(number | null)[][]> {
+  await Promise.all(workers.map((w) => w.waitFor((out) => out.includes('ready\n'), 'ready')));
+  const got: (number | null)[][] = workers.map(() => []);
+  let running = workers.map((_, k) => k);
+  for (let i = 0; i < rounds && running.length > 0; i++) {
+    for (const k of running) workers[k]?.proc.stdin.write('go\n');
+    const line = new RegExp(`\\nround ${i} (\\d+|full)\\n`);
+    await Promise.all(running.map((k) => workers[k]?.waitFor((out) => line.test(out), `round ${i}`)));
+    for (const k of running) {
+      const said = line.exec(workers[k]?.stdout ?? '')?.[1];
+      got[k]?.push(said === 'full' || said === undefined ? null : Number(said));
+    }
+    running = running.filter((k) => got[k]?.at(-1) !== null);
+  }
+  return got;
+}
+
 describe('two processes on one file', () => {
   it('both finish 100 ask/tell rounds with unique trial numbers and no error', async () => {
     const path = tempDb();
@@ -12,9 +35,7 @@ describe('two processes on one file', () => {
     const study = await newStudy(storage, 'race');
 
     const workers = [0, 1].map(() => new Child('ask-tell-worker', [path, 'race', String(ROUNDS)]));
-    await Promise.all(workers.map((w) => w.waitFor((out) => out.includes('ready\n'), 'ready')));
-    // Both are open and waiting: release them together so their transactions interleave.
-    for (const w of workers) w.proc.stdin.end('go\n');
+    const rounds = await inLockStep(workers, ROUNDS);
     const results = await Promise.all(workers.map((w) => w.exit()));
 
     for (const r of results) {
@@ -31,6 +52,14 @@ describe('two processes on one file', () => {
     assert.equal(trials.length, 2 * ROUNDS);
     assert.ok(trials.every((t) => t.state === 'COMPLETE' && Object.keys(t.params).length === 8 && t.intermediate.length === 1));
     assert.deepEqual(trials.map((t) => t.number), all);
+    assert.deepEqual(rounds, got, 'each round reported the number the worker kept');
+    // Round i starts with the 2i trials of rounds 0..i-1 committed, and both processes
+    // create one trial in it at once: whoever wins, they get 2i and 2i+1.
+    for (let i = 0; i < ROUNDS; i++) {
+      const pair: (number | null | undefined)[] = [rounds[0]?.[i], rounds[1]?.[i]];
+      pair.sort((a, b) => (a ?? -1) - (b ?? -1));
+      assert.deepEqual(pair, [2 * i, 2 * i + 1], `round ${i}`);
+    }
     // Both really ran at once: each process got numbers in the other's range.
     const [lo0, hi0] = [Math.min(...(got[0] ?? [])), Math.max(...(got[0] ?? []))];
     assert.ok((got[1] ?? []).some((n) => n > lo0 && n < hi0), 'the two workers interleaved');
@@ -40,10 +69,10 @@ describe('two processes on one file', () => {
     const path = tempDb();
     const storage = openStorage(path);
     const study = await newStudy(storage, 'capped');
-    const TOTAL = 150;
+    // Odd, so that in the last round both race for the one place left: exactly one may get it.
+    const TOTAL = 151;
     const workers = [0, 1].map(() => new Child('ask-tell-worker', [path, 'capped', String(ROUNDS), String(TOTAL)]));
-    await Promise.all(workers.map((w) => w.waitFor((out) => out.includes('ready\n'), 'ready')));
-    for (const w of workers) w.proc.stdin.end('go\n');
+    const rounds = await inLockStep(workers, ROUNDS);
     const results = await Promise.all(workers.map((w) => w.exit()));
     for (const r of results) {
       assert.equal(r.stderr, '');
@@ -51,6 +80,8 @@ describe('two processes on one file', () => {
     }
     const counts = results.map((r) => (JSON.parse(r.stdout.split('\n').filter(Boolean).at(-1) ?? '[]') as number[]).length);
     assert.equal((counts[0] ?? 0) + (counts[1] ?? 0), TOTAL);
+    const last = Math.floor(TOTAL / 2);
+    assert.deepEqual(rounds.map((r) => r[last] ?? null).filter((n) => n !== null), [TOTAL - 1], 'one place left, one winner');
     assert.deepEqual((await storage.getTrials(study.id)).map((t) => t.number), Array.from({ length: TOTAL }, (_, i) => i));
   });
 

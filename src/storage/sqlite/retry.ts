@@ -1,4 +1,4 @@
-import { StorageBusyError } from './errors.js';
+import { StorageBusyError } from '../errors.js';
 
 /**
  * Retrying SQLite operations that fail with SQLITE_BUSY.

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { SchemaVersionError } from './errors.js';
+import { SchemaVersionError } from '../errors.js';
 import { DEFAULT_RETRY, type RetryPolicy, withBusyRetry } from './retry.js';
 
 /**
