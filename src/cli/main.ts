@@ -11,11 +11,10 @@ import { trialCommand } from './trial.js';
 import { runCommand, resumeCommand } from './run.js';
 import { rerunCommand } from './rerun.js';
 import { dataCommand } from './data.js';
-import { workerCommand } from './worker.js';
 import { reportCommand } from './report.js';
 
 // Every command module is typed on its own arguments; yargs' builder chain widens them.
-const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, reportCommand, exportCommand, dataCommand, workerCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
+const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, reportCommand, exportCommand, dataCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
 
 /**
  * Exit codes (SPEC.md): 0 success, 1 runtime failure, 2 bad input. A bad-input message is

@@ -54,28 +54,23 @@ export const rerunCommand: CommandModule<GlobalArgs, Args> = {
       }
       if (trial.seed === null) throw new InputError(`trial ${trial.number} has no stored seed`);
       const { taskOf } = await import('../study/drive.js');
-      const { initBackend } = await import('../backend/index.js');
-      const { prepareStudyData } = await import('../data/prepare.js');
-      const { runTrialTask, trainingDataOptions } = await import('../worker/task.js');
-      const backend = await initBackend((trial.backend as BackendName | null) ?? settings.backend);
+      const { trainHere } = await import('../worker/train-here.js');
       const ctx = { settings, checkpointRoot: checkpointRootOf(argv.db, record) };
       const task = taskOf(ctx, { id: trial.id, number: trial.number, params: trial.params, seed: trial.seed });
-      const prepared = await prepareStudyData(settings.data, { cacheDir: cacheDir(argv.db), smote: trainingDataOptions(task).balancing === 'smote' });
       const stored = new Map(trial.intermediate.map((iv) => [iv.step, iv.metrics ?? {}]));
       const lastStep = trial.intermediate.at(-1)?.step ?? 0;
       const rerun = new Map<number, Metrics>();
       const started = performance.now();
-      const result = await runTrialTask(
-        task,
-        prepared.ref,
-        (epoch, metrics) => {
+      const result = await trainHere(task, {
+        backend: (trial.backend as BackendName | null) ?? settings.backend,
+        data: { cacheDir: cacheDir(argv.db) },
+        onEpoch: (epoch, metrics) => {
           rerun.set(epoch, metrics);
           // A pruned trial stopped where the pruner stopped it; so does its rerun.
           return trial.state === 'PRUNED' && epoch >= lastStep ? 'prune' : 'continue';
         },
-        undefined,
-        { checkpoint: false },
-      );
+        checkpoint: false,
+      });
       const diffs: string[] = [];
       for (const [step, metrics] of stored) {
         const again = rerun.get(step);
@@ -85,15 +80,15 @@ export const rerunCommand: CommandModule<GlobalArgs, Args> = {
       for (const step of rerun.keys()) if (!stored.has(step)) diffs.push(`epoch ${step}: run by the rerun only`);
       const finalStored = trial.userAttrs.final_metrics as Metrics | undefined;
       if (trial.state === 'COMPLETE' && finalStored) diffs.push(...metricDifferences(finalStored, result.testMetrics ?? {}, 'test'));
-      if (backend.name !== trial.backend && trial.backend !== null) diffs.unshift(`backend: stored ${trial.backend}, rerun ${backend.name}`);
+      if (result.backend !== trial.backend && trial.backend !== null) diffs.unshift(`backend: stored ${trial.backend}, rerun ${result.backend}`);
       const match = diffs.length === 0;
       const seconds = (performance.now() - started) / 1000;
       if (argv.json) {
-        console.log(JSON.stringify({ study: record.name, trial: trial.number, backend: backend.name, epochs: rerun.size, match, differences: diffs, duration_s: seconds }, null, 2));
+        console.log(JSON.stringify({ study: record.name, trial: trial.number, backend: result.backend, epochs: rerun.size, match, differences: diffs, duration_s: seconds }, null, 2));
       } else if (match) {
-        console.log(`trial ${trial.number} of ${record.name}: rerun on ${backend.name} (${rerun.size} epochs, ${seconds.toFixed(1)} s) matches the stored metrics bit for bit`);
+        console.log(`trial ${trial.number} of ${record.name}: rerun on ${result.backend} (${rerun.size} epochs, ${seconds.toFixed(1)} s) matches the stored metrics bit for bit`);
       } else {
-        console.log(`trial ${trial.number} of ${record.name}: rerun on ${backend.name} differs from the stored metrics (${diffs.length} differences):`);
+        console.log(`trial ${trial.number} of ${record.name}: rerun on ${result.backend} differs from the stored metrics (${diffs.length} differences):`);
         for (const d of diffs.slice(0, 20)) console.log(`  ${d}`);
       }
       if (!match) process.exitCode = 1;

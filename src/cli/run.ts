@@ -10,12 +10,13 @@ import { BACKENDS, DEFAULT_PRUNERS, PRUNER_TYPES, SAMPLER_TYPES } from '../space
 import { InputError } from '../core/errors.js';
 import type { PreparedData } from '../data/prepare.js';
 import { createObserver } from '../report/progress.js';
-import type { Isolation } from '../study/runner.js';
 import { cacheDir, studyNameProblem } from '../study/paths.js';
 import { StudyExistsError } from '../storage/errors.js';
 import { openDb, openExistingDb, pickStudy, positiveIntFlag, typedValue, type GlobalArgs } from './common.js';
 import { checkDbFile, checkDbFolder } from './db-file.js';
 import { printLeaderboard } from './leaderboard.js';
+import type { Isolation } from './isolation.js';
+import { INTERRUPTED_EXIT_CODE, interruptOnSignals } from './interrupt.js';
 
 interface RunFlags {
   readonly study?: string;
@@ -121,8 +122,8 @@ async function prepare(settings: StudySettings, dbPath: string, json: boolean): 
     throw new InputError(`${settings.data.source}: the data are multi-label and SMOTE is not defined for them; use dataset: oversampled or none (params.dataset or defaults.dataset)`);
   }
   // Which metrics an epoch reports depends on the data (multi-label or not), known only now.
-  const { scalarMetricNames } = await import('../train/metrics.js');
-  const reported = ['loss', 'val_loss', 'lr', ...scalarMetricNames(prepared.info.multilabel)];
+  const { epochMetricNames } = await import('../train/epoch-metrics.js');
+  const reported = epochMetricNames(prepared.info.multilabel);
   const monitored: [string, string][] = [
     ['objective.metric', settings.objective.metric],
     ['early_stopping.monitor', settings.early_stopping.monitor],
@@ -143,17 +144,25 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
   let summary;
   try {
     const { runStudy } = await import('../study/runner.js');
-    summary = await runStudy({
-      storage,
-      dbPath,
-      record,
-      settings,
-      prepared,
-      observer,
-      isolation: f.isolation,
-      workerHeapMb: f.workerHeapMb,
-      log: f.json ? undefined : (m) => process.stderr.write(`${m}\n`),
-    });
+    const { createTrainer } = await import('./isolation.js');
+    const trainer = await createTrainer(settings, prepared, dbPath, { isolation: f.isolation, workerHeapMb: f.workerHeapMb });
+    const interrupt = interruptOnSignals(observer);
+    try {
+      summary = await runStudy({
+        storage,
+        dbPath,
+        record,
+        settings,
+        observer,
+        trainer,
+        signal: interrupt.signal,
+        classes: prepared.info.classes,
+        log: f.json ? undefined : (m) => process.stderr.write(`${m}\n`),
+      });
+    } finally {
+      interrupt.dispose();
+      await trainer.close();
+    }
   } finally {
     observer.close();
   }
@@ -164,7 +173,7 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
   }
   if (summary.interrupted) {
     if (!f.json) console.log(`interrupted: continue with  hpsearch resume ${settings.study}${dbPath !== './trials.db' ? ` --db ${dbPath}` : ''}`);
-    process.exitCode = 130;
+    process.exitCode = INTERRUPTED_EXIT_CODE;
   }
 }
 

@@ -12,9 +12,9 @@ export function modelHyper(hp: Hyperparams): ModelHyper {
 }
 
 /**
- * A number from params, then defaults, then `fallback`, with a range check. Only
- * `src/train/loop.ts` still reads `batch_size`, `clip_norm` and `lr_factor` this way; the
- * models and the optimiser read `resolveHyperparams`.
+ * A number from params, then defaults, then `fallback`, with a range check. Only `lr_factor`
+ * is read this way (`src/train/run-state.ts`): its fallback is the study's
+ * `lr_schedule.factor`, not a table value; everything else reads `resolveHyperparams`.
  */
 export function numberParam(
   name: string,

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { StudySettings } from '../space/settings.js';
 import type { RunObserver } from '../core/events.js';
 import type { TrialTask } from '../worker/task.js';
-import type { Trainer } from '../worker/pool.js';
-import type { EpochDecision } from '../train/loop.js';
+import type { Trainer } from '../worker/trainer.js';
+import type { EpochDecision } from '../train/options.js';
 import type { FrozenTrial, Metrics } from '../core/trial.js';
 import { scalarMetrics } from '../core/trial.js';
 import { DatabaseFileError } from '../storage/errors.js';
@@ -32,7 +32,31 @@ export interface TrialEnd {
   readonly trial: FrozenTrial | null;
   /** Handed back to WAITING by an interrupt: resumable from its checkpoint. */
   readonly released: boolean;
+  /** Its trainer did not stop before `abandon`: the driver stopped waiting for it. */
+  readonly abandoned: boolean;
   readonly busyS: number;
+}
+
+const ABANDONED = Symbol('abandoned');
+
+/** `work`'s outcome, or ABANDONED as soon as `abandon` is aborted (`work` then goes on unheeded). */
+function unlessAbandoned<T>(work: Promise<T>, abandon: AbortSignal | undefined): Promise<T | typeof ABANDONED> {
+  if (abandon === undefined) return work;
+  return new Promise((resolve, reject) => {
+    const giveUp = (): void => resolve(ABANDONED);
+    if (abandon.aborted) giveUp();
+    else abandon.addEventListener('abort', giveUp, { once: true });
+    work.then(
+      (value) => {
+        abandon.removeEventListener('abort', giveUp);
+        resolve(value);
+      },
+      (err: unknown) => {
+        abandon.removeEventListener('abort', giveUp);
+        reject(err);
+      },
+    );
+  });
 }
 
 export function checkpointDirOf(root: string, number: number): string {
@@ -64,15 +88,19 @@ export function isEnvironmentFailure(err: unknown): err is DatabaseFileError | F
 
 /**
  * Runs one asked trial to its end: reports each epoch to storage and the pruner, keeps its
- * heartbeat, and records how it finished. The same driver runs in the main process (thread
- * pool) and in `hpsearch worker` (one trial per process).
+ * heartbeat, and records how it finished, whatever the trainer (threads or processes): the
+ * study process is the only one that writes.
  *
  * An environment failure (see isEnvironmentFailure; for a failed trial, the checkpoint
  * folder is probed to tell a broken disk from a broken trial) is not the trial's fault:
  * the trial is handed back as WAITING when the database still takes that write, else left
  * RUNNING for a later run to take over as an orphan, and `ctx.onFatal` stops the run.
+ *
+ * `signal` asks the trainer to stop (the trial then goes back to WAITING). `abandon` gives
+ * up on a trainer that does not: the trial is handed back at once, its heartbeat stops,
+ * and nothing the trainer does afterwards is recorded.
  */
-export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: Trainer, signal: AbortSignal): Promise<TrialEnd> {
+export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: Trainer, signal: AbortSignal, abandon?: AbortSignal): Promise<TrialEnd> {
   const { study, observer } = ctx;
   const storage = study.storage;
   const metric = study.config.metric;
@@ -88,6 +116,8 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   }, ctx.heartbeatMs);
   beat.unref();
   const onEpoch = async (epoch: number, metrics: Metrics): Promise<EpochDecision> => {
+    // Handed back already: the trial may be someone else's by now.
+    if (abandon?.aborted === true) return 'continue';
     const value = objectiveOf(metrics, metric);
     let prune: boolean;
     try {
@@ -112,7 +142,12 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
     await storage.setTrialBackend(trial.id, ctx.backend);
     await storage.heartbeat(trial.id);
     observer.emit({ event: 'trial_start', trial: trial.number, params: trial.params, seed: trial.seed, resumed_from_epoch: resumedFrom });
-    const result = await trainer.train(taskOf(ctx, trial), onEpoch, signal);
+    const result = await unlessAbandoned(trainer.train(taskOf(ctx, trial), onEpoch, signal), abandon);
+    if (result === ABANDONED) {
+      // Handed back like an interrupted trial. Its last epoch checkpoint stays; should the
+      // trainer still write one before it is closed, that is the same trajectory's next.
+      return { trial: null, released: await releaseQuietly(study, trial.id), abandoned: true, busyS: (performance.now() - started) / 1000 };
+    }
     if (failed.environment !== null) throw failed.environment;
     await storage.setSystemAttr(trial.id, 'train', {
       best_epoch: result.bestEpoch,
@@ -170,13 +205,14 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
       ...(reason ? { reason } : {}),
     });
   }
-  return { trial: finished, released, busyS };
+  return { trial: finished, released, abandoned: false, busyS };
 }
 
 /**
- * Hands a trial back as WAITING after an environment failure; true when that worked. On a
- * full disk the release itself may fail: the trial then stays RUNNING under this process,
- * whose death makes it an orphan that the next run takes over from its checkpoint.
+ * Hands a trial back as WAITING after an environment failure or when its trainer was
+ * abandoned; true when that worked. On a full disk the release itself may fail: the trial
+ * then stays RUNNING under this process, whose death makes it an orphan that the next run
+ * takes over from its checkpoint.
  */
 async function releaseQuietly(study: Study, trialId: number): Promise<boolean> {
   try {

@@ -2,18 +2,13 @@ import { hostname } from 'node:os';
 import type { StudySettings } from '../space/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import type { RunObserver } from '../core/events.js';
-import type { Trainer } from '../worker/pool.js';
+import type { Trainer } from '../worker/trainer.js';
 import { FINISHED_STATES, type FrozenTrial } from '../core/trial.js';
-import type { PreparedData } from '../data/prepare.js';
-import { ThreadTrainer } from '../worker/pool.js';
-import { ProcessTrainer } from '../worker/process.js';
-import { expectedBackend, nativeBackendInstalled } from '../backend/probe.js';
+import { expectedBackend } from '../backend/probe.js';
 import { configFromRecord } from './api.js';
 import { Study, type AskedTrial } from './study.js';
 import { driveTrial, type TrialEnd } from './drive.js';
 import { cacheDir, checkpointRootOf, ensureWritableFolder } from './paths.js';
-
-export type Isolation = 'threads' | 'processes';
 
 export interface RunStudyOptions {
   readonly storage: Storage;
@@ -21,13 +16,22 @@ export interface RunStudyOptions {
   readonly record: StudyRecord;
   readonly settings: StudySettings;
   readonly observer: RunObserver;
-  /** The study's data, prepared once in this process (split, balancing tables). */
-  readonly prepared: PreparedData;
-  /** threads: a piscina pool; processes: one `hpsearch worker` per trial. Default: by backend. */
-  readonly isolation?: Isolation;
+  /** Trains the trials (threads or processes); owned by the caller, who closes it. */
+  readonly trainer: Trainer;
+  /**
+   * Aborting it interrupts the run: no new trial starts, running ones are asked to stop
+   * (mid-epoch; their last epoch checkpoint stays) and go back to WAITING.
+   */
+  readonly signal: AbortSignal;
+  /** Class names of the study's data, stored on the study (reports name classes by them). */
+  readonly classes: readonly string[];
   readonly heartbeatMs?: number;
-  /** V8 heap limit of each worker thread (MB): a trial that exceeds it fails alone. */
-  readonly workerHeapMb?: number;
+  /**
+   * How long a stop waits for the running trials (default 8000 ms, within the 9 s after which
+   * `hpsearch run` exits anyway). A trial still training then is handed back as WAITING and
+   * no longer heeded, and runStudy returns.
+   */
+  readonly stopWaitMs?: number;
   /** Messages about preparation (data, recovery), not trial events. */
   readonly log?: (message: string) => void;
 }
@@ -38,14 +42,6 @@ export interface RunSummary {
   /** Sum of trial busy time / (workers × wall time). */
   readonly utilisation: number;
   readonly ranHere: number;
-}
-
-/** Native TensorFlow must run one trial per process (tfjs #8388); wasm and cpu share a process. */
-export function chooseIsolation(settings: StudySettings): Isolation {
-  const b = settings.backend;
-  if (b === 'tensorflow' || b === 'tensorflow-gpu') return 'processes';
-  if (b === 'auto' && nativeBackendInstalled()) return 'processes';
-  return 'threads';
 }
 
 function pidAlive(pid: number): boolean {
@@ -70,13 +66,13 @@ export function isOrphaned(t: FrozenTrial, graceS: number, now = Date.now(), hos
 
 /**
  * Runs a study to its target: `budget.trials` trials in all, counted across every process
- * sharing the database. Order: orphaned RUNNING trials (retried from their last
- * checkpoint with the same params and seed, up to `max_retries`), then WAITING ones
- * (enqueued or interrupted), then new ones from the sampler.
+ * sharing the database, `settings.workers` at a time on `trainer`. Order: orphaned RUNNING
+ * trials (retried from their last checkpoint with the same params and seed, up to
+ * `max_retries`), then WAITING ones (enqueued or interrupted), then new ones from the
+ * sampler.
  *
- * First SIGINT/SIGTERM: no new trial starts, running ones stop (mid-epoch; their last
- * epoch checkpoint stays) and go back to WAITING, and the run ends within seconds. A
- * second one exits at once; resume still works, through the orphan path.
+ * An abort of `signal` stops the run (see RunStudyOptions.signal); it returns within
+ * `stopWaitMs` of it, with `interrupted` set.
  *
  * A failure of the environment (a full disk or an I/O error on the database, a checkpoint
  * folder that cannot be written) or of the scheduler itself stops the run the same way
@@ -85,45 +81,39 @@ export function isOrphaned(t: FrozenTrial, graceS: number, now = Date.now(), hos
  * folders are checked before any trial starts.
  */
 export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
-  const { storage, settings, observer } = opts;
+  const { storage, settings, observer, trainer } = opts;
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
   const study = new Study(storage, opts.record, configFromRecord(opts.record));
   const target = settings.budget.trials;
   const workers = settings.workers;
   const root = checkpointRootOf(opts.dbPath, opts.record);
-  const cache = cacheDir(opts.dbPath);
   ensureWritableFolder(root, 'checkpoint folder');
-  ensureWritableFolder(cache, 'data cache folder');
+  ensureWritableFolder(cacheDir(opts.dbPath), 'data cache folder');
 
   const retry = await recoverOrphans(study, settings, log);
-  const isolation = opts.isolation ?? chooseIsolation(settings);
-  const prepared = opts.prepared;
-  const trainer: Trainer =
-    isolation === 'processes'
-      ? new ProcessTrainer({ cacheDir: cache, backend: settings.backend })
-      : new ThreadTrainer({ workers, backend: settings.backend, dataRef: prepared.ref, maxOldGenerationSizeMb: opts.workerHeapMb });
   const backendLabel = await expectedBackend(settings.backend);
 
-  await storage.setStudySystemAttr(study.id, 'classes', prepared.info.classes);
+  await storage.setStudySystemAttr(study.id, 'classes', opts.classes);
   const finishedBefore = await storage.countTrials(study.id, FINISHED_STATES);
   observer.emit({ event: 'study_start', study: settings.study, target, finished: finishedBefore, workers, backend: backendLabel });
 
+  // Stopped by the caller's signal or by a fatal failure; trials still running `stopWaitMs`
+  // after that are abandoned.
+  const stopWaitMs = opts.stopWaitMs ?? 8000;
   const stop = new AbortController();
-  let interrupts = 0;
-  const onSignal = (): void => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      observer.emit({ event: 'interrupt', message: 'interrupted: no new trial starts; running trials stop and stay resumable (Ctrl-C again to quit at once)' });
-      stop.abort();
-      // Whatever has not wound down by then is left RUNNING; resume finds it orphaned.
-      setTimeout(() => process.exit(130), 9000).unref();
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const abandon = new AbortController();
+  let abandonTimer: NodeJS.Timeout | undefined;
+  stop.signal.addEventListener(
+    'abort',
+    () => {
+      abandonTimer = setTimeout(() => abandon.abort(), stopWaitMs);
+    },
+    { once: true },
+  );
+  const interrupt = (): void => stop.abort();
+  if (opts.signal.aborted) interrupt();
+  else opts.signal.addEventListener('abort', interrupt, { once: true });
 
   const failure: { error: Error | null } = { error: null };
   const onFatal = (err: Error): void => {
@@ -159,18 +149,19 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
         continue;
       }
       ranHere += 1;
-      const p: Promise<TrialEnd> = driveTrial(ctx, trial, trainer, stop.signal).then((end) => {
+      const number = trial.number;
+      const p: Promise<TrialEnd> = driveTrial(ctx, trial, trainer, stop.signal, abandon.signal).then((end) => {
         busyS += end.busyS;
         running.delete(p);
+        if (end.abandoned) log(`trial ${number}: still training ${stopWaitMs} ms after the stop; ${end.released ? 'handed back as WAITING' : 'left RUNNING for a later run to take over'}`);
         return end;
       });
       running.add(p);
     }
     await Promise.all(running);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await trainer.close();
+    opts.signal.removeEventListener('abort', interrupt);
+    clearTimeout(abandonTimer);
   }
   if (failure.error !== null) throw failure.error;
   const wallS = (performance.now() - t0) / 1000;

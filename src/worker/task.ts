@@ -5,7 +5,9 @@ import type { StudySettings } from '../space/settings.js';
 import type { Params, ParamValue } from '../core/search-space.js';
 import type { Metrics } from '../core/trial.js';
 import { epochLogger, injectFault } from './faults.js';
-import { trainTrial, type EpochDecision, type TrialResult } from '../train/loop.js';
+import { trainTrial } from '../train/loop.js';
+import type { EpochDecision } from '../train/options.js';
+import type { TrialResult } from '../train/result.js';
 
 /** Everything a worker needs to train one trial; plain data, so it crosses threads and processes. */
 export interface TrialTask {

@@ -112,7 +112,7 @@ test('a NaN loss, a trial that throws and a worker out of memory each end as FAI
   assert.ok(trials.slice(3).every((t) => t.state !== 'RUNNING'), 'the pool replaced the dead worker and finished the study');
 });
 
-test('child-process isolation (hpsearch worker) runs a study to the same kind of result', () => {
+test('child-process isolation (one worker process per trial) runs a study to the same kind of result', () => {
   const db = join(dir, 'procs.db');
   const run = hpsearch(['run', TINY, '--db', db, '--trials', '2', '--isolation', 'processes'], { timeoutMs: 300_000 });
   assert.equal(run.code, 0, run.stderr + run.stdout);

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import type { DataInfo } from '../../src/data/types.js';
 import { buildModel } from '../../src/models/index.js';
 import { MODELS, parseSpaceFile, parseSpaceText, type StudySettings } from '../../src/space/index.js';
-import { resolveTrainingHyper } from '../../src/train/loop.js';
+import { resolveTrainingHyper } from '../../src/train/training-hyper.js';
 import { optimizerSettings } from '../../src/train/optimizers.js';
 import { trainingDataOptions } from '../../src/worker/task.js';
 import { type DocumentedHyperparam, documentedHyperparams, ROOT } from '../space/helpers.js';
@@ -55,7 +55,7 @@ describe('a hyperparameter left out of the YAML gets the documented default of i
 
       assert.deepEqual(optimizerSettings({}, settings.defaults), { name: documented('optimizer', model), learningRate: documented('learning_rate', model), weightDecay: 0 });
       assert.equal(optimizerSettings({ optimizer: 'adamw' }, settings.defaults).weightDecay, documented('weight_decay', model));
-      const training = resolveTrainingHyper({}, settings.defaults);
+      const training = resolveTrainingHyper(model, {}, settings.defaults);
       assert.equal(training.batchSize, documented('batch_size', model));
       assert.equal(training.clipNorm, documented('clip_norm', model));
       // The training loop takes lr_factor from the study's defaults when a trial has none.

@@ -12,7 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { trainingDataFromArrays } from '../../src/data/training-data.js';
 import type { TrainingData } from '../../src/data/types.js';
 import type { Params } from '../../src/core/search-space.js';
-import { type TrainTrialOptions, type TrialResult, trainTrial } from '../../src/train/loop.js';
+import { trainTrial } from '../../src/train/loop.js';
+import type { TrainTrialOptions } from '../../src/train/options.js';
+import type { TrialResult } from '../../src/train/result.js';
 import { syntheticSplit } from './fixtures/array-data.js';
 import { useTestBackend } from './fixtures/backend.js';
 

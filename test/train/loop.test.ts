@@ -11,7 +11,9 @@ import type { EarlyStoppingSettings, LrScheduleSettings } from '../../src/space/
 import type { Params } from '../../src/core/search-space.js';
 import type { Metrics } from '../../src/core/trial.js';
 import { CHECKPOINT_FILE } from '../../src/train/checkpoint.js';
-import { type EpochDecision, type TrainTrialOptions, type TrialResult, trainTrial } from '../../src/train/loop.js';
+import { trainTrial } from '../../src/train/loop.js';
+import type { EpochDecision, TrainTrialOptions } from '../../src/train/options.js';
+import type { TrialResult } from '../../src/train/result.js';
 import { syntheticData } from './fixtures/array-data.js';
 import { useTestBackend } from './fixtures/backend.js';
 

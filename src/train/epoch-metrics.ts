@@ -1,0 +1,11 @@
+/**
+ * The names of the scalars every epoch reports (see the metric list in loop.ts). The one
+ * list of them: early stopping and the LR schedule check their monitor against it, and the
+ * CLI checks the objective and monitors of a study before it starts.
+ */
+import { scalarMetricNames } from './metrics.js';
+
+/** Every scalar an epoch reports: what early stopping and the LR schedule may monitor. */
+export function epochMetricNames(multilabel: boolean): string[] {
+  return ['loss', 'val_loss', ...scalarMetricNames(multilabel), 'lr'];
+}

@@ -1,0 +1,35 @@
+/** What one training run returns: how it ended, its epoch history and its test metrics. */
+import type { Metrics } from '../core/trial.js';
+
+/** COMPLETE, PRUNED and FAIL as in the study; INTERRUPTED = stopped by the abort signal, resumable. */
+export type TrialOutcome = 'COMPLETE' | 'PRUNED' | 'FAIL' | 'INTERRUPTED';
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly metrics: Metrics;
+  /** Wall time of the epoch (training and validation). Not a metric: it is not reproducible. */
+  readonly durationS: number;
+}
+
+export interface TrialResult {
+  readonly state: TrialOutcome;
+  /** Why a FAIL failed, e.g. "loss became NaN at epoch 3 step 17". */
+  readonly failReason: string | null;
+  /** Completed epochs, including those before a resume. */
+  readonly epochsRun: number;
+  readonly history: readonly EpochRecord[];
+  /** The early-stopping monitor's best epoch (without early stopping: the last epoch). */
+  readonly bestEpoch: number | null;
+  /** Validation metrics of bestEpoch. */
+  readonly bestMetrics: Metrics | null;
+  /** Test-split metrics of the final weights (the best ones with restore_best_weights); COMPLETE only. */
+  readonly testMetrics: Metrics | null;
+  readonly stoppedEarly: boolean;
+  /** The checkpointed epoch this run continued from, or null for a fresh start. */
+  readonly resumedFromEpoch: number | null;
+  /** tfjs backend the trial ran on. */
+  readonly backend: string;
+  readonly numParams: number;
+  /** Wall time of this call. */
+  readonly durationS: number;
+}

@@ -1,0 +1,142 @@
+/**
+ * The state of one training run (model, optimiser, callbacks, epoch history) and its two
+ * operations, an optimiser step and an evaluation. What of it a checkpoint keeps is in
+ * run-checkpoint.ts; the epoch loop that drives it is loop.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import type { Batch, TrainingData } from '../data/types.js';
+import { type BuiltModel, buildModel } from '../models/index.js';
+import { numberParam } from '../models/hyper.js';
+import type { Metrics } from '../core/trial.js';
+import { EarlyStopping, ReduceLROnPlateau } from './callbacks.js';
+import { epochMetricNames } from './epoch-metrics.js';
+import { classificationMetrics, multilabelMetrics, sigmoidCrossEntropy, softmaxCrossEntropy } from './metrics.js';
+import { type AdamW, clipByGlobalNorm, createOptimizer } from './optimizers.js';
+import { DEFAULT_EVAL_BATCH_SIZE, type TrainTrialOptions } from './options.js';
+import type { EpochRecord } from './result.js';
+import { resolveTrainingHyper, type TrainingHyper } from './training-hyper.js';
+
+/** State of one run of trainTrial, with the pieces the epoch loop needs. */
+export class TrialRun {
+  readonly built: BuiltModel;
+  readonly optimizer: AdamW;
+  readonly trainable: tf.Variable[];
+  readonly hyper: TrainingHyper;
+  readonly earlyStopping: EarlyStopping | null;
+  readonly reduceLr: ReduceLROnPlateau | null;
+  readonly info: TrainingData['info'];
+  history: EpochRecord[] = [];
+
+  constructor(readonly opts: TrainTrialOptions) {
+    this.info = opts.data.info;
+    this.hyper = resolveTrainingHyper(opts.model, opts.params, opts.defaults);
+    const names = epochMetricNames(this.info.multilabel);
+    const checkMonitor = (monitor: string, who: string): void => {
+      if (!names.includes(monitor)) throw new Error(`${who}.monitor "${monitor}" is not an epoch metric (${names.join(', ')})`);
+    };
+    const es = opts.earlyStopping ?? null;
+    if (es !== null) checkMonitor(es.monitor, 'early_stopping');
+    const lrs = opts.lrSchedule ?? null;
+    if (lrs !== null) checkMonitor(lrs.monitor, 'lr_schedule');
+
+    // Callbacks first: they only validate, and nothing holds tensors yet if they throw.
+    this.earlyStopping =
+      es === null
+        ? null
+        : new EarlyStopping({ monitor: es.monitor, patience: es.patience, minDelta: es.min_delta, restoreBestWeights: es.restore_best_weights });
+    this.reduceLr =
+      lrs === null
+        ? null
+        : new ReduceLROnPlateau({
+            monitor: lrs.monitor,
+            factor: numberParam('lr_factor', opts.params, opts.defaults, lrs.factor, { min: 0, max: 1, maxExclusive: true }),
+            patience: lrs.patience,
+            minLr: lrs.min_lr,
+          });
+    this.built = buildModel(opts.model, opts.params, this.info, opts.seed, opts.defaults);
+    this.trainable = this.built.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    try {
+      this.optimizer = createOptimizer(this.hyper.optimizer);
+    } catch (err) {
+      this.built.model.dispose();
+      throw err;
+    }
+    // Slots exist from the start so that their order (and the checkpoint layout) is fixed.
+    this.optimizer.slotsFor(this.trainable);
+  }
+
+  dispose(): void {
+    this.earlyStopping?.dispose();
+    this.optimizer.dispose();
+    this.built.model.dispose();
+  }
+
+  /** One optimiser step; returns the batch's mean loss (read back: NaN must be caught at its step). */
+  async trainStep(batch: Batch): Promise<number> {
+    const { model, output, stepCounter } = this.built;
+    const { length, channels, numClasses } = this.info;
+    const lossTensor = tf.tidy(() => {
+      const x = tf.tensor3d(batch.x, [batch.size, length, channels]);
+      const y = tf.tensor2d(batch.y, [batch.size, numClasses]);
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor;
+        return output === 'sigmoid' ? tf.losses.sigmoidCrossEntropy(y, logits) : tf.losses.softmaxCrossEntropy(y, logits);
+      }, this.trainable);
+      const present: tf.NamedTensorMap = {};
+      for (const [name, g] of Object.entries(grads)) if (g != null) present[name] = g;
+      this.optimizer.applyGradients(clipByGlobalNorm(present, this.hyper.clipNorm));
+      return value;
+    });
+    stepCounter.advance();
+    const value = (await lossTensor.data())[0];
+    lossTensor.dispose();
+    return value;
+  }
+
+  /** Loss and metrics of the current weights on a split (inference mode). */
+  async evaluate(split: 'val' | 'test'): Promise<Metrics> {
+    const { model } = this.built;
+    const { length, channels, numClasses, multilabel } = this.info;
+    const logitParts: Float32Array[] = [];
+    const targetParts: Float32Array[] = [];
+    const labelParts: Int32Array[] = [];
+    let n = 0;
+    for await (const batch of this.opts.data.evalBatches(split, this.opts.evalBatchSize ?? DEFAULT_EVAL_BATCH_SIZE)) {
+      const out = tf.tidy(() => model.apply(tf.tensor3d(batch.x, [batch.size, length, channels]), { training: false }) as tf.Tensor);
+      logitParts.push(Float32Array.from(await out.data()));
+      out.dispose();
+      targetParts.push(Float32Array.from(batch.y));
+      labelParts.push(batch.labels.length === batch.size ? Int32Array.from(batch.labels) : labelsFromOneHot(batch.y, batch.size, numClasses));
+      n += batch.size;
+    }
+    const logits = concat(logitParts, Float32Array);
+    const targets = concat(targetParts, Float32Array);
+    if (multilabel) {
+      return { loss: sigmoidCrossEntropy(logits, targets, n, numClasses), ...multilabelMetrics(logits, targets, n, numClasses) };
+    }
+    const labels = concat(labelParts, Int32Array);
+    return { loss: softmaxCrossEntropy(logits, targets, n, numClasses), ...classificationMetrics(logits, labels, numClasses) };
+  }
+
+}
+
+function labelsFromOneHot(y: Float32Array, n: number, k: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (y[i * k + j] > y[i * k + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+function concat<T extends Float32Array | Int32Array>(parts: T[], ctor: { new (n: number): T }): T {
+  const out = new ctor(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

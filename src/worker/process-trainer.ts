@@ -1,0 +1,78 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { BackendName } from '../space/settings.js';
+import type { TrialResult } from '../train/result.js';
+import type { TrialTask } from './task.js';
+import type { EpochHandler, Trainer } from './trainer.js';
+import { superviseWorker, type Channel, type FromWorker, type ProcessStart, type ToWorker } from './protocol.js';
+
+const ENTRY = fileURLToPath(new URL('./process-entry.js', import.meta.url));
+
+/** The study's end of a worker process's IPC channel; messages to a child that has gone are dropped. */
+function childChannel(child: ChildProcess): Channel<FromWorker, ToWorker | ProcessStart> {
+  return {
+    send: (m) =>
+      new Promise<void>((resolve) => {
+        if (!child.connected) return resolve();
+        child.send(m, () => resolve());
+      }),
+    onMessage: (handler) => {
+      child.on('message', handler);
+      return () => child.off('message', handler);
+    },
+  };
+}
+
+/**
+ * One child process per trial (worker/process-entry.ts), for native TensorFlow backends,
+ * which break when loaded in more than one thread of a process (tfjs #8388). The child
+ * prepares the study's data itself from the shared on-disk cache, trains, and reports
+ * epochs over IPC (protocol.ts); the study process stays the only writer to the database,
+ * as in thread mode.
+ */
+export class ProcessTrainer implements Trainer {
+  readonly #cacheDir: string;
+  readonly #backend: BackendName;
+  readonly #children = new Set<ChildProcess>();
+
+  constructor(opts: { cacheDir: string; backend: BackendName }) {
+    this.#cacheDir = opts.cacheDir;
+    this.#backend = opts.backend;
+  }
+
+  async train(task: TrialTask, onEpoch: EpochHandler, signal: AbortSignal): Promise<TrialResult> {
+    // The argument names the process's role in `ps` (and for the tests that look for worker
+    // processes); the node flags of this process are not passed on.
+    const child = fork(ENTRY, ['worker'], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.#children.add(child);
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => {
+      stderr = (stderr + b.toString()).slice(-4000);
+    });
+    const channel = childChannel(child);
+    void channel.send({ type: 'start', task, cacheDir: this.#cacheDir, backend: this.#backend });
+    const worker = superviseWorker(channel, onEpoch, signal);
+    const died = new Promise<never>((_, reject) => {
+      child.on('exit', (code, sig) => {
+        this.#children.delete(child);
+        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+        reject(new Error(`worker process ${sig ? `killed by ${sig}` : `exited with code ${code}`}${tail ? `: ${tail}` : ''}`));
+      });
+      child.on('error', (err) => {
+        // A child that dies early makes the next send fail (EPIPE); its 'exit' follows and
+        // says how it died, which is the reason worth recording. Only a child that never
+        // started (no pid, no 'exit' to come) is rejected here.
+        if (child.pid === undefined) reject(err);
+      });
+    });
+    try {
+      return await Promise.race([worker.result, died]);
+    } finally {
+      worker.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#children) c.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * ThreadTrainer and ProcessTrainer, each training one real tiny trial (the fixture study's
+ * model on 400 synthetic beats) in this test process: the epochs come over the protocol,
+ * a prune decision and a stop go back, and the result names the backend.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Metrics } from '../../src/core/trial.js';
+import type { StudySettings } from '../../src/space/settings.js';
+import { parseSpaceFile } from '../../src/space/parse.js';
+import { prepareStudyData, type PreparedData } from '../../src/data/prepare.js';
+import type { EpochDecision } from '../../src/train/options.js';
+import { taskOf } from '../../src/study/drive.js';
+import type { TrialTask } from '../../src/worker/task.js';
+import type { Trainer } from '../../src/worker/trainer.js';
+import { ThreadTrainer } from '../../src/worker/thread-trainer.js';
+import { ProcessTrainer } from '../../src/worker/process-trainer.js';
+
+const TINY = fileURLToPath(new URL('../../../test/fixtures/tiny-cnngru.yaml', import.meta.url));
+let dir: string;
+let settings: StudySettings;
+let prepared: PreparedData;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hpsearch-trainers-'));
+  const parsed = parseSpaceFile(TINY).settings;
+  // wasm: a backend every machine has, that threads and processes alike can load.
+  settings = { ...parsed, backend: 'wasm', budget: { trials: 1, epochs: 2 } };
+  prepared = await prepareStudyData(settings.data, { cacheDir: join(dir, 'cache'), smote: true });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function task(number: number): TrialTask {
+  return taskOf({ settings, checkpointRoot: join(dir, 'checkpoints') }, { id: number + 1, number, params: { learning_rate: 0.003, dataset: 'smote', dropout: 0.0 }, seed: 7 + number });
+}
+
+/** Trains `t`, answering each epoch with `decide`; returns the epochs seen and the result. */
+async function train(trainer: Trainer, t: TrialTask, decide: (epoch: number, stop: AbortController) => EpochDecision) {
+  const stop = new AbortController();
+  const seen: { epoch: number; metrics: Metrics }[] = [];
+  const result = await trainer.train(t, async (epoch, metrics) => {
+    seen.push({ epoch, metrics });
+    return decide(epoch, stop);
+  }, stop.signal);
+  return { seen, result };
+}
+
+function checkTrained(seen: { epoch: number; metrics: Metrics }[], epochs: number[]): void {
+  assert.deepEqual(seen.map((s) => s.epoch), epochs);
+  for (const s of seen) assert.equal(typeof s.metrics.recall_macro, 'number');
+}
+
+test('ThreadTrainer: a trial trains in a worker thread; epochs come back, a prune goes there, a stop ends the next trial resumable', async () => {
+  const trainer = new ThreadTrainer({ workers: 1, backend: settings.backend, dataRef: prepared.ref });
+  try {
+    const full = await train(trainer, task(0), () => 'continue');
+    assert.equal(full.result.state, 'COMPLETE', full.result.failReason ?? '');
+    assert.equal(full.result.backend, 'wasm');
+    checkTrained(full.seen, [1, 2]);
+    assert.equal(typeof full.result.testMetrics?.accuracy, 'number');
+
+    const pruned = await train(trainer, task(1), () => 'prune');
+    assert.equal(pruned.result.state, 'PRUNED');
+    checkTrained(pruned.seen, [1]);
+
+    const stopped = await train(trainer, task(2), (_, stop) => {
+      stop.abort();
+      return 'continue';
+    });
+    assert.equal(stopped.result.state, 'INTERRUPTED');
+    assert.equal(stopped.result.epochsRun, 1);
+  } finally {
+    await trainer.close();
+  }
+});
+
+test('ThreadTrainer: a trial that throws in its thread rejects with the error named', async () => {
+  const trainer = new ThreadTrainer({ workers: 1, backend: settings.backend, dataRef: prepared.ref });
+  try {
+    // A model type that does not exist fails in the thread, before the first epoch.
+    const bad = { ...task(3), settings: { ...task(3).settings, model: 'no-such-model' as StudySettings['model'] } };
+    await assert.rejects(train(trainer, bad, () => 'continue'), (err: Error) => err.name === 'Error' && /no-such-model/.test(err.message));
+  } finally {
+    await trainer.close();
+  }
+});
+
+test('ProcessTrainer: a trial trains in its own process from the data cache; a stop sent with the start ends it before its first epoch', async () => {
+  const trainer = new ProcessTrainer({ cacheDir: join(dir, 'cache'), backend: settings.backend });
+  try {
+    const full = await train(trainer, task(4), (epoch) => (epoch === 1 ? 'continue' : 'prune'));
+    assert.equal(full.result.state, 'PRUNED', full.result.failReason ?? '');
+    assert.equal(full.result.backend, 'wasm');
+    checkTrained(full.seen, [1, 2]);
+
+    const stop = new AbortController();
+    stop.abort();
+    const never = await trainer.train(task(5), async () => assert.fail('no epoch may run after a stop'), stop.signal);
+    assert.equal(never.state, 'INTERRUPTED');
+    assert.equal(never.epochsRun, 0);
+  } finally {
+    await trainer.close();
+  }
+});
