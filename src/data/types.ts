@@ -30,7 +30,8 @@ export interface Batch {
   readonly size: number;
 }
 
-export type BalancingMode = 'smote' | 'oversampled' | 'none';
+import type { BalancingMode } from '../space/hyperparams.js';
+export type { BalancingMode };
 
 export interface TrainingDataOptions {
   readonly balancing: BalancingMode;

@@ -47,7 +47,9 @@ export interface HyperparamSpec {
 }
 
 const OPTIMIZERS = ['adam', 'adamw'] as const;
-const BALANCING = ['smote', 'oversampled', 'none'] as const;
+/** How the training split is balanced (`src/data/oversample.ts`, `src/data/smote.ts`). */
+export const BALANCING_MODES = ['smote', 'oversampled', 'none'] as const;
+export type BalancingMode = (typeof BALANCING_MODES)[number];
 
 /**
  * The per-model values are the best configuration of the original CNN-GRU / 2D-CNN study
@@ -65,7 +67,7 @@ export const HYPERPARAMS = {
   dropout: { rule: { kind: 'number', integer: false, min: 0, max: 1, maxExclusive: true }, default: { cnngru: 0.4, cnn2d: 0.3, cnn1d: 0.3 } },
   optimizer: { rule: { kind: 'choice', values: OPTIMIZERS }, default: 'adam' },
   weight_decay: { rule: { kind: 'number', integer: false, min: 0 }, default: 1e-4 },
-  dataset: { rule: { kind: 'choice', values: BALANCING }, default: 'smote' },
+  dataset: { rule: { kind: 'choice', values: BALANCING_MODES }, default: 'smote' },
   // ReduceLROnPlateau multiplies the learning rate by the factor: it must shrink it.
   lr_factor: { rule: { kind: 'number', integer: false, min: 0, minExclusive: true, max: 1, maxExclusive: true }, default: 0.2 },
   clip_norm: { rule: { kind: 'number', integer: false, min: 0 }, default: 1.0 },
@@ -93,7 +95,7 @@ export interface Hyperparams {
   /** AdamW's decoupled λ; 0 with `adam`, which ignores a `weight_decay` value (the search spaces make it conditional on adamw). */
   readonly weightDecay: number;
   /** Balancing of the training split. */
-  readonly dataset: (typeof BALANCING)[number];
+  readonly dataset: BalancingMode;
   readonly lrFactor: number;
   /** Global-norm gradient clipping threshold; 0 = off. */
   readonly clipNorm: number;

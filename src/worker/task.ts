@@ -1,8 +1,9 @@
 import type { DataRef } from '../data/prepare.js';
 import type { BalancingMode, TrainingDataOptions } from '../data/types.js';
 import { openTrainingData } from '../data/prepare.js';
-import type { StudySettings } from '../space/settings.js';
-import type { Params, ParamValue } from '../core/search-space.js';
+import { AUGMENT_NAMES, type StudySettings } from '../space/settings.js';
+import { resolveHyperparams } from '../space/hyperparams.js';
+import type { Params } from '../core/search-space.js';
 import type { Metrics } from '../core/trial.js';
 import { epochLogger, injectFault } from './faults.js';
 import { trainTrial } from '../train/loop.js';
@@ -19,12 +20,6 @@ export interface TrialTask {
   readonly settings: Pick<StudySettings, 'model' | 'budget' | 'early_stopping' | 'lr_schedule' | 'defaults' | 'data'>;
 }
 
-const AUGMENTATIONS = ['amplitude_scale', 'gaussian_noise', 'time_mask', 'baseline_wander', 'mixup'] as const;
-
-function pick(name: string, params: Params, defaults: Params): ParamValue | undefined {
-  return name in params ? params[name] : defaults[name];
-}
-
 /**
  * The data options of a trial: balancing from the `dataset` parameter (smote | oversampled |
  * none), augmentation strengths from the YAML's `data.augment`, each overridable by a tuned
@@ -32,10 +27,9 @@ function pick(name: string, params: Params, defaults: Params): ParamValue | unde
  */
 export function trainingDataOptions(task: TrialTask): TrainingDataOptions {
   const { params, settings } = task;
-  const dataset = pick('dataset', params, settings.defaults) ?? 'smote';
-  const balancing: BalancingMode = dataset === 'oversampled' ? 'oversampled' : dataset === 'none' ? 'none' : 'smote';
+  const balancing: BalancingMode = resolveHyperparams(settings.model, params, settings.defaults).dataset;
   const augment: Record<string, number> = {};
-  for (const a of AUGMENTATIONS) {
+  for (const a of AUGMENT_NAMES) {
     const v = a in params ? params[a] : settings.data.augment[a];
     if (typeof v === 'number' && v > 0) augment[a] = v;
   }
