@@ -7,7 +7,6 @@
  */
 
 // C0 (U+0000–U+001F), DEL (U+007F), C1 (U+0080–U+009F).
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 export function printable(text: string): string {
