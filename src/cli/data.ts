@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../core/errors.js';
+import { printableJson } from '../core/printable.js';
 import { positiveIntFlag, typedValue, type GlobalArgs } from './common.js';
 import type { DataFileSummary } from '../data/commands.js';
 
@@ -16,6 +17,7 @@ interface SynthArgs extends GlobalArgs {
 interface ImportArgs extends GlobalArgs {
   readonly files: string[];
   readonly out: string;
+  readonly lead?: string;
   readonly json: boolean;
 }
 interface InspectArgs extends GlobalArgs {
@@ -24,7 +26,7 @@ interface InspectArgs extends GlobalArgs {
 }
 
 async function print(summary: DataFileSummary, json: boolean): Promise<void> {
-  console.log(json ? JSON.stringify(summary, null, 2) : (await dataCommands()).formatDataSummary(summary));
+  console.log(json ? printableJson(summary, 2) : (await dataCommands()).formatDataSummary(summary));
 }
 
 const synth: CommandModule<GlobalArgs, SynthArgs> = {
@@ -46,17 +48,23 @@ const synth: CommandModule<GlobalArgs, SynthArgs> = {
   },
 };
 
-const importCsv: CommandModule<GlobalArgs, ImportArgs> = {
+const importFiles: CommandModule<GlobalArgs, ImportArgs> = {
   command: 'import <files..>',
-  describe: 'Convert Kaggle heartbeat CSVs (no header, 187 signal columns, label last) to HDF5',
+  describe: 'Convert Kaggle heartbeat CSVs, or PhysioNet WFDB records (.hea files or folders) cut into beats, to HDF5',
   builder: (y) =>
     y
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'CSV files, concatenated in order' })
+      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'CSV files (concatenated in order), or WFDB .hea files / folders of them' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output .h5 file' })
+      .option('lead', { type: 'string', describe: 'WFDB: the lead to read, by its name in the header (default MLII; a record without it gives its first signal, said on stderr)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the summary of the written file as JSON' })
       .example('$0 data import mitbih_train.csv --out mitbih_train.h5', 'the Kaggle MIT-BIH training set (classes N, S, V, F, Q)')
-      .example('$0 data import ptbdb_normal.csv ptbdb_abnormal.csv --out ptbdb.h5', 'both PTB files in one set (classes normal, abnormal)'),
-  handler: async (a) => print(await (await dataCommands()).importCommand({ files: a.files, out: a.out }), a.json),
+      .example('$0 data import ptbdb_normal.csv ptbdb_abnormal.csv --out ptbdb.h5', 'both PTB files in one set (classes normal, abnormal)')
+      .example('$0 data import mitdb/ --out mitdb-beats.h5 --lead MLII', 'every record of a PhysioNet folder, beats at 125 Hz (N, S, V, F, Q), one group per record'),
+  handler: async (a) => {
+    const commands = await dataCommands();
+    const summary = await commands.importCommand({ files: a.files, out: a.out, lead: a.lead, warn: (m) => console.error(m) });
+    await print(summary, a.json);
+  },
 };
 
 const inspect: CommandModule<GlobalArgs, InspectArgs> = {
@@ -77,7 +85,7 @@ export const dataCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .command(synth as unknown as CommandModule<GlobalArgs, GlobalArgs>)
-      .command(importCsv as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+      .command(importFiles as unknown as CommandModule<GlobalArgs, GlobalArgs>)
       .command(inspect as unknown as CommandModule<GlobalArgs, GlobalArgs>)
       .demandCommand(1),
   handler: () => {},

@@ -5,13 +5,16 @@
  */
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
+import { printable } from '../core/printable.js';
 import { importCsv, inspectCsv } from './csv.js';
 import { DataError } from './errors.js';
 import { LazyHdf5Dataset } from './hdf5/lazy-dataset.js';
 import type { DatasetDescription } from './hdf5/layout.js';
 import { Hdf5DatasetWriter } from './hdf5/writer.js';
+import { groupClassCounts } from './group-counts.js';
 import { classCounts } from './labels.js';
 import { BEAT_LENGTH, generateSyntheticBlocks, syntheticClasses } from './synthetic.js';
+import { importWfdb, isWfdbInput, type WfdbRecordResult } from './wfdb/import.js';
 
 export interface DataFileSummary {
   readonly file: string;
@@ -29,6 +32,10 @@ export interface DataFileSummary {
   readonly classCounts: Readonly<Record<string, number>>;
   /** Distinct groups (patients / records), or null without a groups dataset. */
   readonly groups: number | null;
+  /** HDF5 with groups: samples per class (by class name) of each group, in order of first appearance. */
+  readonly groupClassCounts?: ReadonlyArray<{ readonly group: string; readonly count: number; readonly classCounts: Readonly<Record<string, number>> }>;
+  /** WFDB import: what each record gave. */
+  readonly records?: readonly WfdbRecordResult[];
   /** HDF5: the datasets found (path, shape, dtype, chunks, filters). */
   readonly datasets?: {
     readonly signals: DatasetDescription;
@@ -74,6 +81,7 @@ export async function inspectFile(path: string): Promise<DataFileSummary> {
     const labels = ds.readLabels();
     const groups = ds.readGroups();
     const { layout } = ds;
+    const perGroup = groups && layout.groups ? await groupClassCounts(path, layout.groups.path, labels, groups) : null;
     return {
       file: path,
       format: 'hdf5',
@@ -85,6 +93,7 @@ export async function inspectFile(path: string): Promise<DataFileSummary> {
       classes: labels.classes,
       classCounts: countsByName(labels.classes, classCounts(labels)),
       groups: groups ? new Set(groups).size : null,
+      ...(perGroup ? { groupClassCounts: perGroup.map((g) => ({ group: g.group, count: g.count, classCounts: countsByName(labels.classes, g.classCounts) })) } : {}),
       datasets: { signals: layout.signals, labels: layout.labels, groups: layout.groups },
     };
   } finally {
@@ -134,11 +143,36 @@ export async function synthCommand(opts: SynthCommandOptions): Promise<DataFileS
   return inspectFile(opts.out);
 }
 
-/** `hpsearch data import`: Kaggle heartbeat CSVs to one HDF5 file. */
-export async function importCommand(opts: { readonly files: readonly string[]; readonly out: string }): Promise<DataFileSummary> {
+export interface ImportCommandOptions {
+  readonly files: readonly string[];
+  readonly out: string;
+  /** WFDB records: the lead to read (default MLII). */
+  readonly lead?: string;
+  /** WFDB records: one line per record read with a fallback lead. */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * `hpsearch data import`: Kaggle heartbeat CSVs, or PhysioNet WFDB records (`.hea` files or
+ * folders of them), to one HDF5 file.
+ */
+export async function importCommand(opts: ImportCommandOptions): Promise<DataFileSummary> {
+  const wfdb = opts.files.filter(isWfdbInput);
+  if (wfdb.length > 0 && wfdb.length < opts.files.length) {
+    const other = opts.files.find((f) => !isWfdbInput(f))!;
+    throw new DataError(other, null, 'cannot import CSV files and WFDB records (.hea files or folders) into one file');
+  }
+  if (wfdb.length > 0) {
+    const records = await importWfdb(opts.files, opts.out, { lead: opts.lead, warn: opts.warn });
+    return { ...(await inspectFile(opts.out)), records };
+  }
+  if (opts.lead !== undefined) throw new DataError(opts.files[0] ?? opts.out, null, '--lead applies to WFDB records (.hea files or folders), not to CSV files');
   await importCsv(opts.files, opts.out);
   return inspectFile(opts.out);
 }
+
+/** Groups shown by `formatDataSummary`; `--json` has them all. */
+const SHOWN_GROUPS = 40;
 
 /** A few lines of text for `hpsearch data inspect` (the CLI may print JSON instead). */
 export function formatDataSummary(s: DataFileSummary): string {
@@ -154,7 +188,20 @@ export function formatDataSummary(s: DataFileSummary): string {
     if (d.groups) lines.push(`           ${describe(d.groups)}`);
   }
   if (s.columns !== undefined) lines.push(`  columns  ${s.columns} (${s.columns - 1} signal values + label)`);
-  lines.push(`  ${s.multilabel ? 'labels ' : 'classes'}  ${Object.entries(s.classCounts).map(([c, n]) => `${c} ${n} (${((100 * n) / s.count).toFixed(1)} %)`).join(', ')}`);
+  lines.push(`  ${s.multilabel ? 'labels ' : 'classes'}  ${Object.entries(s.classCounts).map(([c, n]) => `${printable(c)} ${n} (${((100 * n) / s.count).toFixed(1)} %)`).join(', ')}`);
   lines.push(`  groups   ${s.groups === null ? 'none' : s.groups}`);
+  const perGroup = s.groupClassCounts ?? [];
+  if (perGroup.length > 0) {
+    const names = perGroup.slice(0, SHOWN_GROUPS).map((g) => printable(g.group));
+    const width = Math.max(...names.map((n) => n.length));
+    perGroup.slice(0, SHOWN_GROUPS).forEach((g, i) => {
+      const counts = Object.entries(g.classCounts).map(([c, n]) => `${printable(c)} ${n}`).join(', ');
+      lines.push(`    ${names[i]!.padEnd(width)}  ${String(g.count).padStart(6)}: ${counts}`);
+    });
+    if (perGroup.length > SHOWN_GROUPS) lines.push(`    ... ${perGroup.length - SHOWN_GROUPS} more groups (--json lists them all)`);
+  }
+  for (const r of s.records ?? []) {
+    if (r.dropped > 0) lines.push(`  record ${printable(r.record)}: ${r.dropped} annotated beat${r.dropped === 1 ? '' : 's'} in windows with fewer than two beats, not written`);
+  }
   return lines.join('\n');
 }

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, isAbsolute, join, resolve } from 'node:path';
+import { printable } from '../core/printable.js';
 import type { DataSettings } from '../space/settings.js';
 import { importCsv } from './csv.js';
 import { DataError } from './errors.js';
@@ -255,6 +256,7 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
     throw e;
   }
   if (split.train.length === 0) throw new DataError(data.file, null, 'the training split is empty');
+  if (data.labelPlace !== undefined && !labels.multilabel) checkClassesToLearn(data, labels, split.train, settings.split.by === 'group');
   const shared: SplitIndices = { train: sharedInt32(split.train), val: sharedInt32(split.val), test: sharedInt32(split.test) };
   const info = dataInfoOf(labels, data.length, data.channels);
 
@@ -308,6 +310,29 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
 }
 
 /**
+ * A classifier needs two classes to tell apart, and every class it is scored on must be in the
+ * training part: a study on a one-class file trained nothing and reported recall_macro 1.000.
+ * Classes that a file names (attribute `classes`) but has no sample of are not counted; they
+ * are absent from validation and test as well. The built-in synthetic set is not checked:
+ * it always has its five classes.
+ */
+function checkClassesToLearn(data: LoadedData, labels: LabelSet, train: Int32Array, byGroup: boolean): void {
+  const inAll = classCounts(labels);
+  const inTrain = classCounts(labels, train);
+  const name = (c: number) => `"${printable(labels.classes[c] ?? String(c))}"`;
+  const present = inAll.flatMap((n, c) => (n > 0 ? [c] : []));
+  if (present.length < 2) {
+    const which = present.length === 0 ? 'no samples' : `only class ${name(present[0]!)} (${inAll[present[0]!]} samples)`;
+    throw new DataError(data.file, data.labelPlace ?? null, `has ${which}: a classifier needs samples of at least two classes`);
+  }
+  for (const c of present) {
+    if (inTrain[c]! > 0) continue;
+    const hint = byGroup ? ': its groups all went to validation or test; use more groups holding it, or split: {by: stratified}' : '';
+    throw new DataError(data.file, data.labelPlace ?? null, `class ${name(c)} has ${inAll[c]} sample${inAll[c] === 1 ? '' : 's'} in the file and none in the training split${hint}`);
+  }
+}
+
+/**
  * SMOTE as imbalanced-learn runs it needs k_neighbors + 1 training samples in every class it
  * oversamples (the sample and its k neighbours); fewer is bad input in a user's file, named
  * with the class and its count. The built-in synthetic set is not checked: at the small sizes
@@ -323,7 +348,7 @@ function checkSmoteClassSizes(data: LoadedData, labels: LabelSet, train: Int32Ar
     throw new DataError(
       data.file,
       data.labelPlace ?? null,
-      `class ${JSON.stringify(labels.classes[c] ?? String(c))} has ${n} training sample${n === 1 ? '' : 's'} (of ${inAll[c]} in the file); SMOTE (k_neighbors=${k}) needs at least ${k + 1}: use dataset: oversampled, or more samples of that class`,
+      `class "${printable(labels.classes[c] ?? String(c))}" has ${n} training sample${n === 1 ? '' : 's'} (of ${inAll[c]} in the file); SMOTE (k_neighbors=${k}) needs at least ${k + 1}: use dataset: oversampled, or more samples of that class`,
     );
   });
 }

@@ -245,6 +245,7 @@ const DATA_CASES: readonly BadInputCase[] = [
   dataCase('a label beyond the named classes', 'beats.h5', (p) => writeH5(p, [setDatasets(SET())[0]!, { name: 'y', data: Int32Array.from(SET().labels, (v, i) => (i === 11 ? 4 : v)), shape: [60] }], { classes: ['N', 'S', 'V'] }), /beats\.h5: \/y: label 4 at row 11 is out of range for the 3 classes/),
   dataCase('a multi-hot label that is not 0 or 1', 'beats.h5', (p) => writeH5(p, [{ name: 'X', data: SET().signals, shape: [60, 32] }, { name: 'y', data: Uint8Array.from({ length: 180 }, (_, i) => (i === 100 ? 2 : i % 3 === 0 ? 1 : 0)), shape: [60, 3] }]), /beats\.h5: \/y: multi-hot labels must be 0 or 1; row 33, label 1 holds 2/),
   dataCase('a class too small for SMOTE', 'beats.h5', (p) => writeH5(p, setDatasets(smallSet([40, 20, 4]))), /beats\.h5: \/y: class "2" has 2 training samples \(of 4 in the file\); SMOTE \(k_neighbors=5\) needs at least 6/, { dataset: 'smote' }),
+  dataCase('a file with one class', 'beats.h5', (p) => writeH5(p, setDatasets(smallSet([0, 40]))), /beats\.h5: \/y: has only class "1" \(40 samples\): a classifier needs samples of at least two classes/),
   dataCase('group split without a groups dataset', 'beats.h5', validH5, /beats\.h5: .*group/, { split: '{val: 0.2, test: 0.2, by: group}' }),
   dataCase('a truncated HDF5 file', 'beats.h5', truncatedH5, /beats\.h5: truncated HDF5 file: \d+ bytes on disk, the superblock expects \d+/),
   dataCase('a text file named .h5', 'beats.h5', (p) => writeFileSync(p, 'these are not the beats you are looking for\n'), /beats\.h5: not an HDF5 file/),
