@@ -9,6 +9,7 @@ import type { Direction, Params, SearchSpace } from '../../src/core/search-space
 import type { FrozenTrial } from '../../src/core/trial.js';
 import { createStudy } from '../../src/study/api.js';
 import { spaceFromObject } from '../../src/space/api.js';
+import { parseSpaceText } from '../../src/space/parse.js';
 import { makeTrial, median } from './helpers.js';
 
 const float = (name: string, low: number, high: number, log = false): SearchSpace[number] => ({ name, distribution: { type: 'float', low, high, log, step: null } });
@@ -137,4 +138,14 @@ test("createStudy({sampler: {type: 'gp'}}) runs enqueued trials first, random st
   assert.notDeepEqual(seen[4], randomAt(4));
   assert.ok(study.bestTrial!.value! < 0.05, `best ${study.bestTrial!.value}`);
   await study.storage.close();
+});
+
+test('YAML `sampler: {type: gp}` parses to settings createSampler turns into a GP sampler; TPE-only keys are refused', () => {
+  const params = 'params:\n  x: {type: float, low: 0, high: 1}\n';
+  const { settings } = parseSpaceText(`sampler: {type: gp, seed: 5, n_startup_trials: 3}\n${params}`, 's.yaml');
+  assert.equal(settings.sampler.type, 'gp');
+  const sampler = createSampler(settings.sampler) as GPSampler;
+  assert.ok(sampler instanceof GPSampler);
+  assert.deepEqual([sampler.seed, sampler.nStartupTrials], [5, 3]);
+  assert.throws(() => parseSpaceText(`sampler: {type: gp, n_ei_candidates: 8}\n${params}`, 's.yaml'), /sampler\.n_ei_candidates: unknown key "n_ei_candidates" for type "gp"/);
 });
