@@ -24,7 +24,7 @@ interface RunFlags {
   readonly epochs?: number;
   readonly workers?: number;
   readonly seed?: number;
-  readonly sampler?: 'random' | 'tpe';
+  readonly sampler?: 'random' | 'tpe' | 'gp';
   readonly pruner?: PrunerSettings['type'];
   readonly backend?: BackendName;
   readonly data?: string;

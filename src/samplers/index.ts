@@ -2,10 +2,12 @@ import type { SamplerSettings } from '../space/settings.js';
 import type { Sampler } from './base.js';
 import { RandomSampler } from './random.js';
 import { TPESampler } from './tpe/sampler.js';
+import { GPSampler } from './gp/sampler.js';
 
 export type { SampleContext, Sampler } from './base.js';
 export { RandomSampler, randomStream, roundToGrid, sampleUniform, type RandomSamplerOptions, type Uniform } from './random.js';
 export { TPESampler, defaultGamma, splitTrials, type TPESamplerOptions, type TrialSplit } from './tpe/sampler.js';
+export { GPSampler, type GPSamplerOptions } from './gp/sampler.js';
 export { ParzenEstimator, defaultWeights, neighbourBandwidths, type ParzenEstimatorParameters, type EstimatorParam } from './tpe/parzen-estimator.js';
 
 /**
@@ -15,8 +17,8 @@ export { ParzenEstimator, defaultWeights, neighbourBandwidths, type ParzenEstima
 export type SamplerConfig = Pick<SamplerSettings, 'type'> & Partial<Omit<SamplerSettings, 'type'>>;
 
 /**
- * Builds the sampler a study's settings describe. The TPE constant liar, when not set
- * (null or absent), is on exactly when more than one worker runs trials in parallel.
+ * Builds the sampler a study's settings describe. The constant liar of TPE and GP, when not
+ * set (null or absent), is on exactly when more than one worker runs trials in parallel.
  */
 export function createSampler(settings: SamplerConfig, workers = 1): Sampler {
   switch (settings.type) {
@@ -30,7 +32,13 @@ export function createSampler(settings: SamplerConfig, workers = 1): Sampler {
         multivariate: settings.multivariate,
         constantLiar: settings.constant_liar ?? workers > 1,
       });
+    case 'gp':
+      return new GPSampler({
+        seed: settings.seed,
+        nStartupTrials: settings.n_startup_trials,
+        constantLiar: settings.constant_liar ?? workers > 1,
+      });
     default:
-      throw new TypeError(`unknown sampler type ${JSON.stringify((settings as { type: unknown }).type)} (expected random or tpe)`);
+      throw new TypeError(`unknown sampler type ${JSON.stringify((settings as { type: unknown }).type)} (expected random, tpe or gp)`);
   }
 }

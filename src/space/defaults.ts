@@ -34,7 +34,7 @@ export type ObjectiveMetric = (typeof OBJECTIVE_METRICS)[number];
 export const MODELS = ['cnngru', 'cnn2d', 'cnn1d'] as const satisfies readonly ModelName[];
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
 export const DIRECTIONS = ['minimize', 'maximize'] as const satisfies readonly Direction[];
-export const SAMPLER_TYPES = ['random', 'tpe'] as const satisfies readonly SamplerSettings['type'][];
+export const SAMPLER_TYPES = ['random', 'tpe', 'gp'] as const satisfies readonly SamplerSettings['type'][];
 export const PRUNER_TYPES = ['asha', 'median', 'none'] as const satisfies readonly PrunerSettings['type'][];
 export const PARAM_TYPES = ['float', 'int', 'categorical'] as const;
 

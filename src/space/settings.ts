@@ -35,7 +35,7 @@ export interface DataSettings {
 }
 
 export interface SamplerSettings {
-  readonly type: 'random' | 'tpe';
+  readonly type: 'random' | 'tpe' | 'gp';
   readonly seed: number;
   readonly n_startup_trials: number;
   readonly n_ei_candidates: number;

@@ -296,7 +296,7 @@ const FLAG_CASES: readonly BadInputCase[] = [
   flagCase('--epochs 2.5', ['--epochs', '2.5'], /^--epochs: expected a positive integer, got 2\.5/),
   flagCase('--seed -3', ['--seed', '-3'], /^--seed: expected a non-negative integer, got -3/),
   flagCase('--memory-budget lots', ['--memory-budget', 'lots'], /^--memory-budget: expected a positive size in bytes.*got "lots"/),
-  flagCase('--sampler nope', ['--sampler', 'nope'], /^--sampler: expected one of "random", "tpe", got "nope"/),
+  flagCase('--sampler nope', ['--sampler', 'nope'], /^--sampler: expected one of "random", "tpe", "gp", got "nope"/),
   flagCase('--pruner nope', ['--pruner', 'nope'], /^--pruner: expected one of "asha", "median", "none", got "nope"/),
   flagCase('--worker-heap-mb -5', ['--worker-heap-mb', '-5'], /^--worker-heap-mb: expected a positive integer, got -5/),
   flagCase('an unknown flag', ['--trails', '3'], /^--trails: unknown option \(hpsearch run --help lists the options\)/),

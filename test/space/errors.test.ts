@@ -188,7 +188,7 @@ const CASES: readonly Case[] = [
 
   // study settings
   { name: 'unknown model', yaml: `model: lstm\n${P}`, at: '1:8', says: 'model: expected one of "cnngru", "cnn2d", "cnn1d", got "lstm"' },
-  { name: 'unknown sampler type', yaml: `sampler: {type: cmaes}\n${P}`, at: '1:17', says: 'sampler.type: expected one of "random", "tpe", got "cmaes"' },
+  { name: 'unknown sampler type', yaml: `sampler: {type: cmaes}\n${P}`, at: '1:17', says: 'sampler.type: expected one of "random", "tpe", "gp", got "cmaes"' },
   { name: 'unknown pruner type', yaml: `pruner: {type: hyperband}\n${P}`, at: '1:16', says: 'pruner.type: expected one of "asha", "median", "none", got "hyperband"' },
   { name: 'bad direction', yaml: `objective: {metric: accuracy, direction: max}\n${P}`, at: '1:42', says: 'objective.direction: expected one of "minimize", "maximize", got "max"' },
   { name: 'unknown objective metric', yaml: `objective:\n  metric: recall\n${P}`, at: '2:11', says: 'objective.metric: expected one of "val_loss"' },
