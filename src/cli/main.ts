@@ -17,7 +17,7 @@ import { reportCommand } from './report.js';
 const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, reportCommand, exportCommand, dataCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
 
 /**
- * Exit codes (SPEC.md): 0 success, 1 runtime failure, 2 bad input. A bad-input message is
+ * Exit codes (README "Commands"): 0 success, 1 runtime failure, 2 bad input. A bad-input message is
  * printed alone, without a stack trace unless --verbose.
  */
 export async function main(argv: string[]): Promise<number> {

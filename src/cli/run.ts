@@ -50,7 +50,7 @@ function dataFlag(path: string): string {
   return resolve(path);
 }
 
-/** Flags override the YAML (SPEC.md); each is checked like the YAML key it replaces. */
+/** Flags override the YAML (docs/searchspace.md "Command-line flags that override the file"); each is checked like the YAML key it replaces. */
 export function applyFlags(settings: StudySettings, f: RunFlags): StudySettings {
   positiveIntFlag('trials', f.trials);
   positiveIntFlag('epochs', f.epochs);
