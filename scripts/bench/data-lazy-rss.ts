@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Hdf5DatasetWriter } from '../../src/data/hdf5/writer.js';
 import { openTrainingData, prepareStudyData } from '../../src/data/prepare.js';
 import { BEAT_LENGTH, generateSyntheticBlocks, syntheticClasses } from '../../src/data/synthetic.js';
-import type { DataSettings } from '../../src/space/settings.js';
+import type { DataSettings } from '../../src/config/settings.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

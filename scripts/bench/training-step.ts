@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AUTO_ORDER, BackendUnavailableError, describeBackend, initBackend, type BackendInfo } from '../../src/backend/index.js';
 import type { DataInfo } from '../../src/data/types.js';
 import { buildModel, countParams, type BuiltModel } from '../../src/models/index.js';
-import type { BackendName } from '../../src/space/settings.js';
+import type { BackendName } from '../../src/config/settings.js';
 import type { Params } from '../../src/core/search-space.js';
 import { createOptimizer, optimizerSettings } from '../../src/train/optimizers.js';
 

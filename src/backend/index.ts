@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 
 import * as tf from '@tensorflow/tfjs';
 
-import type { BackendName } from '../space/settings.js';
+import type { BackendName } from '../config/settings.js';
 import { prepareNativeBackend } from './native/index.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 

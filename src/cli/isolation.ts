@@ -1,4 +1,4 @@
-import type { StudySettings } from '../space/settings.js';
+import type { StudySettings } from '../config/settings.js';
 import type { PreparedData } from '../data/prepare.js';
 import type { Trainer } from '../worker/trainer.js';
 import { nativeBackendInstalled } from '../backend/probe.js';

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { BackendName, StudySettings } from '../space/settings.js';
+import type { BackendName, StudySettings } from '../config/settings.js';
 import type { Metrics } from '../core/trial.js';
 import { InputError } from '../core/errors.js';
 import { cacheDir, checkpointRootOf } from '../study/paths.js';

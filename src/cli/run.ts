@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import type { BackendName, PrunerSettings, StudySettings } from '../space/settings.js';
+import type { BackendName, PrunerSettings, StudySettings } from '../config/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
-import { parseSpaceFile } from '../space/parse.js';
-import { dataFileProblem, isDataFileName } from '../space/data-source.js';
+import { parseSpaceFile } from '../config/parse.js';
+import { dataFileProblem, isDataFileName } from '../config/data-source.js';
 import { distributionsOf } from '../core/distributions.js';
-import { parseByteSize } from '../space/resolve.js';
-import { BACKENDS, DEFAULT_PRUNERS, PRUNER_TYPES, SAMPLER_TYPES } from '../space/defaults.js';
+import { parseByteSize } from '../config/resolve.js';
+import { BACKENDS, DEFAULT_PRUNERS, PRUNER_TYPES, SAMPLER_TYPES } from '../config/defaults.js';
 import { InputError } from '../core/errors.js';
 import type { PreparedData } from '../data/prepare.js';
 import { createObserver } from '../report/progress.js';

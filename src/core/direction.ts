@@ -1,6 +1,6 @@
 /**
  * Which way a metric improves: the one rule behind `objective.direction`'s default
- * (`src/space/resolve.ts`), the monitors of early stopping and ReduceLROnPlateau
+ * (`src/config/resolve.ts`), the monitors of early stopping and ReduceLROnPlateau
  * (`src/train/callbacks.ts`) and `hpsearch leaderboard --metric` (`src/cli/leaderboard.ts`).
  * Before this file each of the three had its own pattern, and they disagreed on names such
  * as `mae`.

@@ -19,7 +19,7 @@
  */
 import type { TrainingDataOptions } from './types.js';
 import type { RandomStream } from './rng.js';
-import { AUGMENT_NAMES, type AugmentName } from '../space/settings.js';
+import { AUGMENT_NAMES, type AugmentName } from '../config/settings.js';
 
 export type AugmentStrengths = NonNullable<TrainingDataOptions['augment']>;
 

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import { printable } from '../core/printable.js';
-import type { DataSettings } from '../space/settings.js';
+import type { DataSettings } from '../config/settings.js';
 import { importCsv } from './csv.js';
 import { DataError } from './errors.js';
 import { LazyHdf5Dataset } from './hdf5/lazy-dataset.js';

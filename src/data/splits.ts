@@ -12,7 +12,7 @@
  *   `StratifiedGroupKFold`, with unequal fold sizes. The fractions are met approximately (a
  *   group cannot be cut).
  */
-import type { SplitSettings } from '../space/settings.js';
+import type { SplitSettings } from '../config/settings.js';
 import { strataOf, type LabelSet } from './labels.js';
 import { randomStream } from './rng.js';
 

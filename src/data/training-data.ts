@@ -11,7 +11,7 @@ import { buildSmoteNeighbourTable, smoteRefusal, SmoteBalancedSet, type SmoteNei
 import { InMemorySignalSource, type SignalSource } from './source.js';
 import { splitIndices, type SplitIndices } from './splits.js';
 import type { Batch, DataInfo, TrainingData, TrainingDataOptions } from './types.js';
-import type { SplitSettings } from '../space/settings.js';
+import type { SplitSettings } from '../config/settings.js';
 
 /** A balancing mode that cannot be used with this data (SMOTE on multi-label data). */
 export class BalancingError extends Error {

@@ -7,7 +7,7 @@
  * arithmetic; nothing is ever materialised as a second copy of the set.
  */
 import type { LabelSet } from './labels.js';
-import type { AugmentSettings } from '../space/settings.js';
+import type { AugmentSettings } from '../config/settings.js';
 
 export interface DataInfo {
   /** Samples per signal (187 for Kaggle beats). */
@@ -30,7 +30,7 @@ export interface Batch {
   readonly size: number;
 }
 
-import type { BalancingMode } from '../space/hyperparams.js';
+import type { BalancingMode } from '../config/hyperparams.js';
 export type { BalancingMode };
 
 export interface TrainingDataOptions {

@@ -1,8 +1,8 @@
 /**
  * What a model builder reads of a trial's hyperparameters. The values, their defaults per
- * model and their rules are those of `src/space/hyperparams.ts` (`resolveHyperparams`).
+ * model and their rules are those of `src/config/hyperparams.ts` (`resolveHyperparams`).
  */
-import { type Hyperparams, lookupParam } from '../space/hyperparams.js';
+import { type Hyperparams, lookupParam } from '../config/hyperparams.js';
 import type { Params } from '../core/search-space.js';
 
 export type ModelHyper = Pick<Hyperparams, 'hidden' | 'gruHidden' | 'numLayers' | 'numBlocks' | 'dropout'>;

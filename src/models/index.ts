@@ -9,16 +9,16 @@
 import type * as tf from '@tensorflow/tfjs';
 
 import type { DataInfo } from '../data/types.js';
-import type { ModelName } from '../space/settings.js';
+import type { ModelName } from '../config/settings.js';
 import type { Params } from '../core/search-space.js';
-import { resolveHyperparams } from '../space/hyperparams.js';
+import { resolveHyperparams } from '../config/hyperparams.js';
 import { buildCnn1d } from './cnn1d.js';
 import { buildCnn2d } from './cnn2d.js';
 import { buildCnnGru } from './cnngru.js';
 import { type ModelHyper, modelHyper } from './hyper.js';
 import { SeedSequence, StepCounter } from './seeding.js';
 
-export type { ModelName } from '../space/settings.js';
+export type { ModelName } from '../config/settings.js';
 export { CNN1D_BASE_DROPOUT, cnn1dDropoutRates } from './cnn1d.js';
 export { getGruCell, type GruCellFn, pytorchGruCell, PyTorchGRU, setGruCell } from './gru.js';
 export { type ModelHyper, modelHyper } from './hyper.js';
@@ -32,7 +32,7 @@ export type OutputKind = 'softmax' | 'sigmoid';
 export interface BuiltModel {
   readonly model: tf.LayersModel;
   readonly name: ModelName;
-  /** The architecture hyperparameters actually used (params → defaults → `src/space/hyperparams.ts`). */
+  /** The architecture hyperparameters actually used (params → defaults → `src/config/hyperparams.ts`). */
   readonly hyper: ModelHyper;
   /** softmax cross-entropy (multi-class) or sigmoid binary cross-entropy (multi-label). */
   readonly output: OutputKind;

@@ -1,4 +1,4 @@
-import type { PrunerSettings } from '../space/settings.js';
+import type { PrunerSettings } from '../config/settings.js';
 import type { Pruner } from './base.js';
 import { MedianPruner } from './median.js';
 import { NopPruner } from './nop.js';

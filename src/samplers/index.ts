@@ -1,4 +1,4 @@
-import type { SamplerSettings } from '../space/settings.js';
+import type { SamplerSettings } from '../config/settings.js';
 import type { Sampler } from './base.js';
 import { RandomSampler } from './random.js';
 import { TPESampler } from './tpe/sampler.js';

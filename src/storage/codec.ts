@@ -78,7 +78,7 @@ export class DistributionCache {
 }
 
 export function encodeDistribution(d: Distribution): string {
-  // As given, key order included: sameDistribution() in space/ compares JSON text, so a
+  // As given, key order included: sameDistribution() in src/core/distributions.ts compares JSON text, so a
   // distribution read back must serialise exactly like the one the search space holds.
   return JSON.stringify(d);
 }

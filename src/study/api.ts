@@ -1,12 +1,12 @@
 import type { Direction, Params } from '../core/search-space.js';
-import type { PrunerSettings, SamplerSettings } from '../space/settings.js';
+import type { PrunerSettings, SamplerSettings } from '../config/settings.js';
 import type { SamplerConfig } from '../samplers/index.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { SqliteStorage } from '../storage/sqlite/storage.js';
 import { StudyExistsError, StudyNotFoundError } from '../storage/errors.js';
-import { spaceFromObject, configurationsFromObject, type SpaceInput } from '../space/api.js';
-import { DEFAULT_PRUNERS, DEFAULT_SAMPLER, DEFAULT_SEED } from '../space/defaults.js';
-import { SpaceError } from '../space/errors.js';
+import { spaceFromObject, configurationsFromObject, type SpaceInput } from '../config/api.js';
+import { DEFAULT_PRUNERS, DEFAULT_SAMPLER, DEFAULT_SEED } from '../config/defaults.js';
+import { SpaceError } from '../config/errors.js';
 import { distributionsOf } from '../core/distributions.js';
 import { Study, type StudyConfig } from './study.js';
 

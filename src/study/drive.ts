@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { StudySettings } from '../space/settings.js';
+import type { StudySettings } from '../config/settings.js';
 import type { RunObserver } from '../core/events.js';
 import type { TrialTask } from '../worker/task.js';
 import type { Trainer } from '../worker/trainer.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { StudySettings } from '../space/settings.js';
+import type { StudySettings } from '../config/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import type { RunObserver } from '../core/events.js';
 import type { Trainer } from '../worker/trainer.js';

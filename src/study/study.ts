@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Direction, Params, SearchSpace } from '../core/search-space.js';
-import type { PrunerSettings, SamplerSettings } from '../space/settings.js';
+import type { PrunerSettings, SamplerSettings } from '../config/settings.js';
 import type { Sampler } from '../samplers/base.js';
 import type { Pruner } from '../pruners/base.js';
 import type { Owner, Storage, StudyRecord } from '../storage/types.js';

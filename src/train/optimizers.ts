@@ -11,12 +11,12 @@
  *    corrections are computed from the step count in float64 (as PyTorch does) rather
  *    than accumulated in float32 variables, so a restored optimiser continues exactly.
  * β = (0.9, 0.999) and ε = 1e-8 are PyTorch's defaults; the default λ is the study's
- * (`weight_decay` in `src/space/hyperparams.ts`).
+ * (`weight_decay` in `src/config/hyperparams.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 
 import type { Params } from '../core/search-space.js';
-import { type Hyperparams, optimizerHyperparams } from '../space/hyperparams.js';
+import { type Hyperparams, optimizerHyperparams } from '../config/hyperparams.js';
 
 export type OptimizerName = Hyperparams['optimizer'];
 
@@ -175,7 +175,7 @@ export interface OptimizerSettings {
 
 /**
  * `optimizer`, `learning_rate` and, for adamw only, `weight_decay` from params, then
- * defaults, then `src/space/hyperparams.ts`. With `adam` a `weight_decay` value is ignored:
+ * defaults, then `src/config/hyperparams.ts`. With `adam` a `weight_decay` value is ignored:
  * the search spaces make it conditional on adamw.
  */
 export function optimizerSettings(params: Params, defaults?: Params): OptimizerSettings {

@@ -1,6 +1,6 @@
 /** What one training run is given: the trial's configuration, its data, and how it reports and stops. */
 import type { TrainingData } from '../data/types.js';
-import type { EarlyStoppingSettings, LrScheduleSettings, ModelName } from '../space/settings.js';
+import type { EarlyStoppingSettings, LrScheduleSettings, ModelName } from '../config/settings.js';
 import type { Params } from '../core/search-space.js';
 import type { Metrics } from '../core/trial.js';
 

@@ -1,10 +1,10 @@
 /** The training hyperparameters of a trial (batch size, clipping, optimiser), read from its params. */
 import type { Params } from '../core/search-space.js';
-import type { ModelName } from '../space/settings.js';
-import { resolveHyperparams } from '../space/hyperparams.js';
+import type { ModelName } from '../config/settings.js';
+import { resolveHyperparams } from '../config/hyperparams.js';
 import { type OptimizerSettings, optimizerSettings } from './optimizers.js';
 
-/** Training hyperparameters read from params (then defaults, then `src/space/hyperparams.ts`). */
+/** Training hyperparameters read from params (then defaults, then `src/config/hyperparams.ts`). */
 export interface TrainingHyper {
   readonly batchSize: number;
   /** Global-norm gradient clipping threshold; 0 = off. */

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { BackendName } from '../space/settings.js';
+import type { BackendName } from '../config/settings.js';
 import type { TrialResult } from '../train/result.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler, Trainer } from './trainer.js';

@@ -13,7 +13,7 @@
  * child process as its first message (ProcessStart).
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { BackendName } from '../space/settings.js';
+import type { BackendName } from '../config/settings.js';
 import type { Metrics } from '../core/trial.js';
 import type { EpochDecision } from '../train/options.js';
 import type { TrialResult } from '../train/result.js';

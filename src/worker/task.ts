@@ -1,8 +1,8 @@
 import type { DataRef } from '../data/prepare.js';
 import type { BalancingMode, TrainingDataOptions } from '../data/types.js';
 import { openTrainingData } from '../data/prepare.js';
-import { AUGMENT_NAMES, type StudySettings } from '../space/settings.js';
-import { resolveHyperparams } from '../space/hyperparams.js';
+import { AUGMENT_NAMES, type StudySettings } from '../config/settings.js';
+import { resolveHyperparams } from '../config/hyperparams.js';
 import type { Params } from '../core/search-space.js';
 import type { Metrics } from '../core/trial.js';
 import { epochLogger, injectFault } from './faults.js';

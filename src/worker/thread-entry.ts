@@ -6,7 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import type { DataRef } from '../data/prepare.js';
-import type { BackendName } from '../space/settings.js';
+import type { BackendName } from '../config/settings.js';
 import { initBackend } from '../backend/index.js';
 import { portChannel, serveTrial, type FromWorker, type ToWorker } from './protocol.js';
 import type { TrialTask } from './task.js';

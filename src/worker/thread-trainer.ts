@@ -2,7 +2,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { DataRef } from '../data/prepare.js';
-import type { BackendName } from '../space/settings.js';
+import type { BackendName } from '../config/settings.js';
 import type { TrialResult } from '../train/result.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler, Trainer } from './trainer.js';

@@ -1,4 +1,4 @@
-import type { BackendName } from '../space/settings.js';
+import type { BackendName } from '../config/settings.js';
 import type { DataRef } from '../data/prepare.js';
 import { prepareStudyData } from '../data/prepare.js';
 import type { BackendInfo } from '../backend/index.js';

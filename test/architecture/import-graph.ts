@@ -1,7 +1,7 @@
 /**
  * The import graph of `src/` and the layer rule it must obey (docs/architecture.md):
  *
- *     core ← space ← samplers, pruners, storage, data, backend ← models ← train ← worker
+ *     core ← config ← samplers, pruners, storage, data, backend ← models ← train ← worker
  *          ← study ← report ← cli (and the library entry `src/index.ts`)
  *
  * A file may import its own folder and any lower layer, never a higher one and never a
@@ -15,7 +15,7 @@ import ts from 'typescript';
 /** Rank of each top-level folder of `src/`; equal ranks are siblings that must not meet. */
 export const LAYERS: Readonly<Record<string, number>> = {
   core: 0,
-  space: 1,
+  config: 1,
   samplers: 2,
   pruners: 2,
   storage: 2,

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index.js';
 import type { DataInfo } from '../../src/data/types.js';
 import { buildModel } from '../../src/models/index.js';
-import type { ModelName } from '../../src/space/settings.js';
+import type { ModelName } from '../../src/config/settings.js';
 import type { Params } from '../../src/core/search-space.js';
 import { randomTensor } from './helpers.js';
 

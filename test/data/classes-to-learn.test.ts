@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DataError } from '../../src/data/errors.js';
 import { prepareStudyData } from '../../src/data/prepare.js';
-import type { DataSettings } from '../../src/space/settings.js';
+import type { DataSettings } from '../../src/config/settings.js';
 import { hpsearch } from '../cli/helpers.js';
 import { randomSignals, tempDir, writeRawHdf5 } from './helpers.js';
 

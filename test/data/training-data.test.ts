@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import type { DataSettings } from '../../src/space/settings.js';
+import type { DataSettings } from '../../src/config/settings.js';
 import { DataError } from '../../src/data/errors.js';
 import { writeHdf5 } from '../../src/data/hdf5/writer.js';
 import { openTrainingData, prepareStudyData } from '../../src/data/prepare.js';

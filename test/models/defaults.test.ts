@@ -9,11 +9,11 @@ import { before, describe, it } from 'node:test';
 
 import type { DataInfo } from '../../src/data/types.js';
 import { buildModel } from '../../src/models/index.js';
-import { MODELS, parseSpaceFile, parseSpaceText, type StudySettings } from '../../src/space/index.js';
+import { MODELS, parseSpaceFile, parseSpaceText, type StudySettings } from '../../src/config/index.js';
 import { resolveTrainingHyper } from '../../src/train/training-hyper.js';
 import { optimizerSettings } from '../../src/train/optimizers.js';
 import { trainingDataOptions } from '../../src/worker/task.js';
-import { type DocumentedHyperparam, documentedHyperparams, ROOT } from '../space/helpers.js';
+import { type DocumentedHyperparam, documentedHyperparams, ROOT } from '../config/helpers.js';
 import { useTestBackend } from '../train/fixtures/backend.js';
 
 const DOCS = documentedHyperparams();

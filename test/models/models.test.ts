@@ -13,7 +13,7 @@ import {
   SeededDropout,
   StepCounter,
 } from '../../src/models/index.js';
-import { hyperparamDefault } from '../../src/space/hyperparams.js';
+import { hyperparamDefault } from '../../src/config/hyperparams.js';
 import { useTestBackend } from '../train/fixtures/backend.js';
 
 const beats = (numClasses = 5, length = 187): DataInfo => ({

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
 import { createPruner } from '../../src/pruners/index.js';
-import type { PrunerSettings } from '../../src/space/settings.js';
+import type { PrunerSettings } from '../../src/config/settings.js';
 import type { Direction } from '../../src/core/search-space.js';
 import { createFrozenTrial, type FrozenTrial, type TrialState } from '../../src/core/trial.js';
 

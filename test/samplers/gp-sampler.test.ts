@@ -8,8 +8,8 @@ import { contains } from '../../src/core/distributions.js';
 import type { Direction, Params, SearchSpace } from '../../src/core/search-space.js';
 import type { FrozenTrial } from '../../src/core/trial.js';
 import { createStudy } from '../../src/study/api.js';
-import { spaceFromObject } from '../../src/space/api.js';
-import { parseSpaceText } from '../../src/space/parse.js';
+import { spaceFromObject } from '../../src/config/api.js';
+import { parseSpaceText } from '../../src/config/parse.js';
 import { makeTrial, median } from './helpers.js';
 
 const float = (name: string, low: number, high: number, log = false): SearchSpace[number] => ({ name, distribution: { type: 'float', low, high, log, step: null } });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import type { Batch } from '../../src/data/types.js';
-import type { EarlyStoppingSettings, LrScheduleSettings } from '../../src/space/settings.js';
+import type { EarlyStoppingSettings, LrScheduleSettings } from '../../src/config/settings.js';
 import type { Params } from '../../src/core/search-space.js';
 import type { Metrics } from '../../src/core/trial.js';
 import { CHECKPOINT_FILE } from '../../src/train/checkpoint.js';

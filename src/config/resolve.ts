@@ -23,7 +23,7 @@ import {
 } from './defaults.js';
 import { checkHyperparameters, hyperparamDefaults } from './hyperparams.js';
 import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParams } from './params.js';
-import type { Reporter } from './report.js';
+import type { Reporter } from './error-reporter.js';
 import type {
   AugmentSettings,
   BackendName,

@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { MAX_SPACE_BYTES } from './defaults.js';
 import { checkDataSource } from './data-source.js';
 import { SpaceError } from './errors.js';
-import { Reporter } from './report.js';
+import { Reporter } from './error-reporter.js';
 import { resolveSettings, type RawSpaceFile } from './resolve.js';
 import { checkShape } from './schema.js';
 import type { StudySettings } from './settings.js';

@@ -1,5 +1,5 @@
 /**
- * The hyperparameter registry (src/space/hyperparams.ts) is the only table of names, rules
+ * The hyperparameter registry (src/config/hyperparams.ts) is the only table of names, rules
  * and defaults; docs/searchspace.md and the schema's annotations repeat it for readers, and
  * must not drift from it.
  */
@@ -17,7 +17,7 @@ import {
   parseSpaceText,
   resolveHyperparams,
   schemaPath,
-} from '../../src/space/index.js';
+} from '../../src/config/index.js';
 import { documentedHyperparams } from './helpers.js';
 
 /** The type column as docs/searchspace.md writes a rule. */
@@ -46,7 +46,7 @@ test('the schema names every hyperparameter and the per-model defaults it does n
   const schema = JSON.parse(readFileSync(schemaPath(), 'utf8')) as { properties: Record<string, { description: string }> };
   const description = schema.properties.defaults.description;
   for (const name of HYPERPARAM_NAMES) assert.match(description, new RegExp(`\\b${name}\\b`));
-  // The schema's `default` is the default model's (test/space/schema.test.ts); the others are spelt out.
+  // The schema's `default` is the default model's (test/config/schema.test.ts); the others are spelt out.
   for (const model of MODELS.slice(1)) {
     const own = HYPERPARAM_NAMES.filter((n) => typeof HYPERPARAMS[n].default === 'object' && hyperparamDefault(n, model) !== undefined);
     const expected = `${model}: ${own.map((n) => `${n} ${hyperparamDefault(n, model)}`).join(', ')}`;

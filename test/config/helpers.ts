@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SpaceError } from '../../src/space/index.js';
+import { SpaceError } from '../../src/config/index.js';
 
 /** The package root, from both test/space and dist/test/space. */
 export const ROOT = ((): string => {

@@ -5,7 +5,7 @@
  */
 import { SpaceError } from './errors.js';
 import { buildSearchSpace, checkConfigurations, type RawConfiguration, type RawParam, type RawParams } from './params.js';
-import { NO_POSITION, Reporter } from './report.js';
+import { NO_POSITION, Reporter } from './error-reporter.js';
 import { checkShape } from './schema.js';
 import type { Params, SearchSpace } from '../core/search-space.js';
 

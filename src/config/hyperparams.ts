@@ -3,7 +3,7 @@
  * default and, for the architecture ones, a default per model (a model left out of that
  * mapping does not read the name). Every reader goes through this table:
  *
- *  - `resolveSettings` (`src/space/resolve.ts`) merges `hyperparamDefaults(model)` under a
+ *  - `resolveSettings` (`src/config/resolve.ts`) merges `hyperparamDefaults(model)` under a
  *    YAML file's `defaults:` block, so the stored study settings show every value a trial
  *    can fall back on;
  *  - `resolveHyperparams` turns one trial's params (then the study's defaults, then this
@@ -15,12 +15,12 @@
  *    stored. Only the YAML front end applies it: the library API tunes any objective, whose
  *    parameter names mean nothing to hpsearch.
  *
- * `docs/searchspace.md` lists the same table; `test/space/hyperparams.test.ts` checks that
+ * `docs/searchspace.md` lists the same table; `test/config/hyperparams.test.ts` checks that
  * the two agree.
  */
 import type { Path } from './errors.js';
 import { describeDistribution } from './params.js';
-import { describeValue, didYouMean, formatNumber, listValues, type Reporter } from './report.js';
+import { describeValue, didYouMean, formatNumber, listValues, type Reporter } from './error-reporter.js';
 import type { ModelName } from './settings.js';
 import type { ChoiceValue, ParamValue, Params, SearchSpace } from '../core/search-space.js';
 

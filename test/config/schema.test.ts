@@ -16,7 +16,7 @@ import {
   parseByteSize,
   parseSpaceText,
   schemaPath,
-} from '../../src/space/index.js';
+} from '../../src/config/index.js';
 
 type Schema = { [key: string]: unknown; properties?: Record<string, Schema>; definitions?: Record<string, Schema> };
 

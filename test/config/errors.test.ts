@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSpaceText } from '../../src/space/index.js';
+import { parseSpaceText } from '../../src/config/index.js';
 import { spaceError } from './helpers.js';
 
 const FILE = 'searchspaces/bad.yaml';

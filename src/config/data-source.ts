@@ -4,7 +4,7 @@
  * line and column instead of later, by the data layer, without them.
  */
 import { statSync } from 'node:fs';
-import type { Reporter } from './report.js';
+import type { Reporter } from './error-reporter.js';
 
 /** Extensions of the data files the data layer reads (HDF5, Kaggle CSV). */
 const DATA_FILE = /\.(h5|hdf5|hdf|he5|csv)$/i;

@@ -1,10 +1,10 @@
 /**
  * Every default of a search-space file, in one place, except those of the hyperparameters a
- * trial reads (the `defaults:` block), which `src/space/hyperparams.ts` keeps with their rules
+ * trial reads (the `defaults:` block), which `src/config/hyperparams.ts` keeps with their rules
  * and per-model values.
  *
  * `schema/searchspace.schema.json` repeats these values as `default` annotations for
- * editors; `test/space/schema.test.ts` checks that the two never drift apart.
+ * editors; `test/config/schema.test.ts` checks that the two never drift apart.
  */
 import type {
   BackendName,

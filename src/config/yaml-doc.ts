@@ -19,7 +19,7 @@ import {
 } from 'yaml';
 import { MAX_ALIAS_COUNT } from './defaults.js';
 import { SpaceError, formatPath, type Path } from './errors.js';
-import type { Anchor, Locator, Position } from './report.js';
+import type { Anchor, Locator, Position } from './error-reporter.js';
 
 /** Tags a search space may carry: the YAML 1.2 core schema. Anything else (`!!binary`, `!!set`) is refused. */
 const CORE_TAGS = new Set(

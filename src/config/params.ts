@@ -7,7 +7,7 @@
  */
 import { conditionHolds, contains } from '../core/distributions.js';
 import type { Path } from './errors.js';
-import { describeValue, didYouMean, formatNumber, listValues, type Reporter } from './report.js';
+import { describeValue, didYouMean, formatNumber, listValues, type Reporter } from './error-reporter.js';
 import type { ChoiceValue, Condition, Distribution, ParamSpec, ParamValue, Params, SearchSpace } from '../core/search-space.js';
 
 /** One parameter as written (already checked against the schema). */

@@ -8,13 +8,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Path } from './errors.js';
-import { describeValue, didYouMean, formatNumber, listValues, type Anchor, type Reporter } from './report.js';
+import { describeValue, didYouMean, formatNumber, listValues, type Anchor, type Reporter } from './error-reporter.js';
 
 const SCHEMA_FILE = join('schema', 'searchspace.schema.json');
 
 /**
- * The schema file lives at the package root, which is two folders above `src/space`
- * and three above `dist/src/space`; walking up finds it from either (and from an
+ * The schema file lives at the package root, which is two folders above `src/config`
+ * and three above `dist/src/config`; walking up finds it from either (and from an
  * installed package, whose `files` ship `schema/` but not `dist/schema/`).
  */
 export function schemaPath(): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configurationsFromObject, parseSpaceText, spaceFromObject, type SpaceInput } from '../../src/space/index.js';
+import { configurationsFromObject, parseSpaceText, spaceFromObject, type SpaceInput } from '../../src/config/index.js';
 import { spaceError } from './helpers.js';
 
 test('the README Library API example space', () => {

@@ -11,7 +11,7 @@ import {
   parseSpaceFile,
   parseSpaceText,
   type StudySettings,
-} from '../../src/space/index.js';
+} from '../../src/config/index.js';
 import { ROOT, spaceError } from './helpers.js';
 
 const SHIPPED = ['cnngru.yaml', 'cnn2d.yaml', 'cnn1d-multilabel.yaml'];

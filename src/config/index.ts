@@ -1,4 +1,4 @@
-/** The search-space module: model, YAML and object front ends, defaults. */
+/** The study configuration: the search-space YAML and object front ends, settings, defaults, the hyperparameter registry. */
 export type * from '../core/search-space.js';
 export type * from './settings.js';
 export * from '../core/distributions.js';
