@@ -12,7 +12,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, isAbsolute, join, resolve } from 'node:path';
-import { printable } from '../core/printable.js';
 import type { DataSettings } from '../config/settings.js';
 import { importCsv } from './csv.js';
 import { DataError } from './errors.js';
@@ -25,10 +24,11 @@ import { splitIndices, SplitError, type SplitIndices } from './splits.js';
 import { generateSyntheticBlocks, syntheticClasses, BEAT_LENGTH } from './synthetic.js';
 import { BalancedTrainingData, BalancingError, dataInfoOf } from './training-data.js';
 import type { DataInfo, TrainingData, TrainingDataOptions } from './types.js';
+import { checkClassesToLearn, checkSmoteClassSizes } from './split-checks.js';
+import { DEFAULT_MEMORY_BUDGET } from '../config/defaults.js';
 
 /** Bumped whenever the synthetic generator's output changes, to invalidate caches. */
 export const SYNTHETIC_GENERATOR_VERSION = 1;
-export const DEFAULT_MEMORY_BUDGET = 1024 ** 3;
 
 /** How a worker reaches the signals. */
 export type SignalRef =
@@ -307,50 +307,6 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
     classCounts: { train: classCounts(labels, split.train), val: classCounts(labels, split.val), test: classCounts(labels, split.test) },
     smote: smoteReport,
   };
-}
-
-/**
- * A classifier needs two classes to tell apart, and every class it is scored on must be in the
- * training part: a study on a one-class file trained nothing and reported recall_macro 1.000.
- * Classes that a file names (attribute `classes`) but has no sample of are not counted; they
- * are absent from validation and test as well. The built-in synthetic set is not checked:
- * it always has its five classes.
- */
-function checkClassesToLearn(data: LoadedData, labels: LabelSet, train: Int32Array, byGroup: boolean): void {
-  const inAll = classCounts(labels);
-  const inTrain = classCounts(labels, train);
-  const name = (c: number) => `"${printable(labels.classes[c] ?? String(c))}"`;
-  const present = inAll.flatMap((n, c) => (n > 0 ? [c] : []));
-  if (present.length < 2) {
-    const which = present.length === 0 ? 'no samples' : `only class ${name(present[0]!)} (${inAll[present[0]!]} samples)`;
-    throw new DataError(data.file, data.labelPlace ?? null, `has ${which}: a classifier needs samples of at least two classes`);
-  }
-  for (const c of present) {
-    if (inTrain[c]! > 0) continue;
-    const hint = byGroup ? ': its groups all went to validation or test; use more groups holding it, or split: {by: stratified}' : '';
-    throw new DataError(data.file, data.labelPlace ?? null, `class ${name(c)} has ${inAll[c]} sample${inAll[c] === 1 ? '' : 's'} in the file and none in the training split${hint}`);
-  }
-}
-
-/**
- * SMOTE as imbalanced-learn runs it needs k_neighbors + 1 training samples in every class it
- * oversamples (the sample and its k neighbours); fewer is bad input in a user's file, named
- * with the class and its count. The built-in synthetic set is not checked: at the small sizes
- * used for tests and the quick start its rarest class (F, 0.7 % of MIT-BIH) has only a few
- * training beats by design, and SMOTE uses fewer neighbours for it.
- */
-function checkSmoteClassSizes(data: LoadedData, labels: LabelSet, train: Int32Array, k: number): void {
-  const inTrain = classCounts(labels, train);
-  const inAll = classCounts(labels);
-  const majority = Math.max(...inTrain);
-  inTrain.forEach((n, c) => {
-    if (inAll[c]! === 0 || n >= majority || n >= k + 1) return;
-    throw new DataError(
-      data.file,
-      data.labelPlace ?? null,
-      `class "${printable(labels.classes[c] ?? String(c))}" has ${n} training sample${n === 1 ? '' : 's'} (of ${inAll[c]} in the file); SMOTE (k_neighbors=${k}) needs at least ${k + 1}: use dataset: oversampled, or more samples of that class`,
-    );
-  });
 }
 
 async function openSignalSource(ref: SignalRef): Promise<SignalSource> {
