@@ -66,7 +66,8 @@ function linspace(start: number, stop: number, num: number): number[] {
  * each kernel's sigma is the larger distance to its neighbours in the sorted list low,
  * mu_1..mu_n, high. Without `considerEndpoints` (and n >= 2) the smallest and largest
  * observations use their inner neighbour only. The prior's mean is not among the
- * neighbours (Optuna 3.1 counted it; its main branch does not, optuna PR #6574).
+ * neighbours (Optuna 3.1 counted it, its main branch does not; docs/algorithms.md has
+ * what counting it costs).
  */
 export function neighbourBandwidths(mus: readonly number[], low: number, high: number, considerEndpoints: boolean): Float64Array {
   const n = mus.length;
