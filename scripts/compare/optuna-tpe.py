@@ -5,7 +5,8 @@ The objective functions live only on the TypeScript side, so both samplers are s
 exactly the same code: this process asks Optuna for parameters, prints them, and reads the
 value back. One JSON object per line.
 
-    -> {"cmd": "study", "space": [...], "seed": 0, "trials": 80, "direction": "minimize"}
+    -> {"cmd": "study", "space": [...], "seed": 0, "trials": 80, "direction": "minimize",
+        "options": {...}}
     <- {"params": {...}}          (once per trial; each answered by)
     -> {"value": 1.23}
     <- {"done": true, "seconds": 1.2}
@@ -16,7 +17,10 @@ The space is hpsearch's SearchSpace as JSON: [{"name", "distribution": {"type", 
 Parameters are suggested define-by-run in that order, skipping those whose `when` does
 not hold, which is how an Optuna user writes a conditional space.
 
-With --logpdf-fix, Optuna 3.1's `_truncnorm.logpdf` gets the one-line correction of
+`options` are keyword arguments of `TPESampler` (e.g. {"multivariate": true}), except
+"logpdf_fix": true, which applies the following patch for that study.
+
+With "logpdf_fix", Optuna 3.1's `_truncnorm.logpdf` gets the one-line correction of
 optuna PR #5110 (issue #5109, released in 3.5): it omitted the -log(scale) term, so the
 continuous kernels of its Parzen estimators were not normalised densities (each kernel
 counted as if weighted by its bandwidth). This lets the comparison show Optuna 3.1 both as
@@ -64,7 +68,9 @@ def suggest(trial, spec):
 
 
 def run_study(cmd):
-    sampler = optuna.samplers.TPESampler(seed=cmd["seed"])
+    options = dict(cmd.get("options") or {})
+    _truncnorm.logpdf = fixed_logpdf if options.pop("logpdf_fix", False) else unscaled_logpdf
+    sampler = optuna.samplers.TPESampler(seed=cmd["seed"], **options)
     study = optuna.create_study(direction=cmd.get("direction", "minimize"), sampler=sampler)
     seconds = 0.0
     for _ in range(cmd["trials"]):
@@ -81,20 +87,17 @@ def run_study(cmd):
     send({"done": True, "seconds": seconds})
 
 
-def apply_logpdf_fix():
+unscaled_logpdf = _truncnorm.logpdf
+
+
+def fixed_logpdf(x, a, b, loc=0, scale=1):
     """optuna PR #5110: logpdf(x, a, b, loc, scale) must subtract log(scale)."""
-    unscaled = _truncnorm.logpdf
-
-    def logpdf(x, a, b, loc=0, scale=1):
-        return unscaled(x, a, b, loc, scale) - np.log(scale)
-
-    # parzen_estimator.py calls it as truncnorm.logpdf through this same module object.
-    _truncnorm.logpdf = logpdf
+    # parzen_estimator.py calls it as truncnorm.logpdf through the module object, so
+    # assigning _truncnorm.logpdf swaps it.
+    return unscaled_logpdf(x, a, b, loc, scale) - np.log(scale)
 
 
 def main():
-    if "--logpdf-fix" in sys.argv[1:]:
-        apply_logpdf_fix()
     send({"ready": True, "optuna": optuna.__version__})
     while True:
         cmd = receive()

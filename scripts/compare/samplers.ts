@@ -1,149 +1,86 @@
 /**
- * Compares our TPE, our random search and Optuna's TPE (python3-optuna, 3.1 on Debian) on
- * a few test functions: for each function and seed, 80 trials of ask/tell minimisation;
- * the table shows, per sampler, the median over seeds of the best value found and the
- * 25th-75th percentiles between seeds (every function is shifted so its minimum is 0).
+ * Our TPE against Optuna's, side by side, through the public ask/tell APIs of both.
  *
- *   node dist/scripts/compare/samplers.js [--trials 80] [--seeds 10] [--json] [--no-optuna]
+ *   node dist/scripts/compare/samplers.js [--seeds 10] [--budgets 40,80,200]
+ *     [--functions branin-2d,levy-10d] [--jobs 1] [--sampler '{"multivariate":true}']
+ *     [--optuna-options '{"multivariate":true}'] [--optuna-cache FILE] [--no-optuna]
+ *     [--json FILE]
  *
- * Columns: ours TPE (defaults: univariate), ours random, Optuna 3.1 TPE as shipped,
- * Optuna 3.1 TPE with the fix of optuna PR #5110 (its continuous kernels were not
- * normalised by their bandwidth until 3.5; see scripts/compare/optuna-tpe.py), and ours TPE
- * with `multivariate: true`. The checks below the table: ours TPE median below random's,
- * and not above the 75th percentile of each Optuna column.
+ * For every function of `scripts/compare/functions.ts` and every seed s = 0..seeds-1, one
+ * minimisation of max(budgets) trials runs with each sampler: ours is
+ * `createStudy({ storage: ':memory:', sampler: { type: 'tpe', seed: s, ...--sampler } })`
+ * driven by ask/tell; Optuna's is `TPESampler(seed=s, **--optuna-options)` in
+ * /usr/bin/python3 (Debian's python3-optuna, 3.1), driven by `study.ask()`/`study.tell()`
+ * in scripts/compare/optuna-tpe.py with the conditional parameters suggested
+ * define-by-run. The regret after b trials is f(x) - f* at the trial with the best value
+ * observed among the first b (for the noisy function, f is the noiseless value there); a
+ * sampler cannot know the budget, so the regret at 40 and 80 trials is read off the same
+ * run as at 200.
  *
- * The functions are defined once, here: Optuna runs in child processes
- * (scripts/compare/optuna-tpe.py) that only ask and tell, and every value they are told is
- * computed by the same TypeScript function as for our samplers.
+ * The table prints, per function and budget, the median regret over seeds with its 25th
+ * and 75th percentiles for each side, and the ratio of the medians (ours / Optuna).
+ *
+ * Runtime: Optuna runs in `--jobs` Python processes in parallel with ours (the machine
+ * is shared; each process uses about one core). `--optuna-cache FILE` keeps Optuna's traces
+ * in a JSON file keyed by function, seed, budget and options, so that tuning our sampler
+ * does not rerun Optuna every time.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { RandomSampler } from '../../src/samplers/random.js';
-import { TPESampler } from '../../src/samplers/tpe/sampler.js';
-import type { Sampler } from '../../src/samplers/base.js';
-import { distributionsOf } from '../../src/core/distributions.js';
-import type { Distribution, Params, SearchSpace } from '../../src/core/search-space.js';
-import { createFrozenTrial, type FrozenTrial } from '../../src/core/trial.js';
+import { createStudy } from '../../src/study/api.js';
+import type { SamplerOption } from '../../src/study/api.js';
+import { spaceFromObject } from '../../src/space/api.js';
+import type { Params } from '../../src/core/search-space.js';
+import { FUNCTIONS, type TestFunction } from './functions.js';
 
-interface TestFunction {
-  readonly name: string;
-  readonly description: string;
-  readonly space: SearchSpace;
-  readonly f: (p: Params) => number;
-}
-
-const float = (low: number, high: number, extra: Partial<{ log: boolean; step: number }> = {}): Distribution => ({
-  type: 'float',
-  low,
-  high,
-  log: extra.log ?? false,
-  step: extra.step ?? null,
-});
-const int = (low: number, high: number, extra: Partial<{ log: boolean; step: number }> = {}): Distribution => ({
-  type: 'int',
-  low,
-  high,
-  log: extra.log ?? false,
-  step: extra.step ?? 1,
-});
-const vector = (prefix: string, d: number, dist: Distribution): SearchSpace =>
-  Array.from({ length: d }, (_, i) => ({ name: `${prefix}${i}`, distribution: dist }));
-const values = (p: Params, prefix: string, d: number): number[] => Array.from({ length: d }, (_, i) => p[`${prefix}${i}`] as number);
-
-/** Styblinski-Tang's minimum per dimension, at x = -2.903534. */
-const ST_MIN = -39.16616570377142;
-
-const FUNCTIONS: readonly TestFunction[] = [
-  {
-    name: 'sphere-2d',
-    description: 'shifted sphere, 2 floats in [-5, 10]',
-    space: vector('x', 2, float(-5, 10)),
-    f: (p) => ((p.x0 as number) - 1.5) ** 2 + ((p.x1 as number) + 2) ** 2,
-  },
-  {
-    name: 'rosenbrock-6d',
-    description: 'Rosenbrock, 6 floats in [-2, 2]',
-    space: vector('x', 6, float(-2, 2)),
-    f: (p) => {
-      const x = values(p, 'x', 6);
-      let s = 0;
-      for (let i = 0; i < 5; i++) s += 100 * (x[i + 1]! - x[i]! ** 2) ** 2 + (1 - x[i]!) ** 2;
-      return s;
-    },
-  },
-  {
-    name: 'styblinski-tang-8d',
-    description: 'Styblinski-Tang, 8 floats in [-5, 5], minus its minimum',
-    space: vector('x', 8, float(-5, 5)),
-    f: (p) => values(p, 'x', 8).reduce((s, x) => s + 0.5 * (x ** 4 - 16 * x ** 2 + 5 * x) - ST_MIN, 0),
-  },
-  {
-    name: 'grid-6d',
-    description: 'shifted sphere on grids: 3 ints in [-10, 10], 3 floats step 0.5 in [-5, 5]',
-    space: [...vector('i', 3, int(-10, 10)), ...vector('q', 3, float(-5, 5, { step: 0.5 }))],
-    f: (p) => {
-      const i = values(p, 'i', 3);
-      const q = values(p, 'q', 3);
-      return (i[0]! - 3) ** 2 + (i[1]! + 7) ** 2 + i[2]! ** 2 + 4 * ((q[0]! - 1.5) ** 2 + (q[1]! + 2.5) ** 2 + (q[2]! - 4) ** 2);
-    },
-  },
-  {
-    name: 'mixed-conditional',
-    description: 'log float, int, log int, categoricals, stepped float, params conditional on the optimizer',
-    space: [
-      { name: 'optimizer', distribution: { type: 'categorical', choices: ['sgd', 'adam', 'adamw'] } },
-      { name: 'lr', distribution: float(1e-5, 1e-1, { log: true }) },
-      { name: 'layers', distribution: int(1, 8) },
-      { name: 'units', distribution: int(8, 1024, { log: true }) },
-      { name: 'batch', distribution: { type: 'categorical', choices: [16, 32, 64, 128, 256] } },
-      { name: 'dropout', distribution: float(0, 0.5, { step: 0.05 }) },
-      { name: 'weight_decay', distribution: float(1e-6, 1e-2, { log: true }), when: { optimizer: ['adamw'] } },
-      { name: 'momentum', distribution: float(0, 0.99), when: { optimizer: ['sgd'] } },
-    ],
-    f: (p) => {
-      const lrCentre: Record<string, number> = { sgd: -2, adam: -3.3, adamw: -3 };
-      const batchPenalty: Record<string, number> = { 16: 0.4, 32: 0.1, 64: 0, 128: 0.2, 256: 0.6 };
-      const opt = p.optimizer as string;
-      let v = (Math.log10(p.lr as number) - lrCentre[opt]!) ** 2;
-      v += 0.15 * ((p.layers as number) - 4) ** 2 + 0.25 * (Math.log2(p.units as number) - 7) ** 2;
-      v += batchPenalty[String(p.batch)]! + 8 * ((p.dropout as number) - 0.25) ** 2;
-      if (opt === 'adamw') v += 0.3 * (Math.log10(p.weight_decay as number) + 4) ** 2;
-      else if (opt === 'adam') v += 0.6;
-      else v += 1 + 4 * ((p.momentum as number) - 0.9) ** 2;
-      return v;
-    },
-  },
-];
-
-function frozen(number: number, space: SearchSpace, params: Params, value: number): FrozenTrial {
-  return createFrozenTrial({ number, state: 'COMPLETE', params, distributions: distributionsOf(space, params), value });
-}
-
-interface RunResult {
-  readonly best: number;
+/** What one run leaves: the observed and the true value of every trial, in order. */
+interface Trace {
+  readonly observed: number[];
+  readonly truth: number[];
+  /** Time spent in the sampler (ask), seconds. */
   readonly seconds: number;
 }
 
-/** Minimises fn.f with one of our samplers, driven as the study would: history in, params out. */
-function runOurs(sampler: Sampler, fn: TestFunction, trials: number): RunResult {
-  const history: FrozenTrial[] = [];
-  let best = Infinity;
+function regretAt(trace: Trace, budget: number, minimum: number): number {
+  let best = 0;
+  for (let t = 1; t < Math.min(budget, trace.observed.length); t++) if (trace.observed[t]! < trace.observed[best]!) best = t;
+  return Math.max(0, trace.truth[best]! - minimum);
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** One study of ours through the library API, on an in-memory SQLite storage. */
+async function runOurs(fn: TestFunction, seed: number, trials: number, options: Record<string, unknown>): Promise<Trace> {
+  const study = await createStudy({
+    storage: ':memory:',
+    name: `${fn.name}-${seed}`,
+    direction: 'minimize',
+    space: fn.space,
+    sampler: { type: 'tpe', seed, ...options } as SamplerOption,
+  });
+  const observed: number[] = [];
+  const truth: number[] = [];
   let seconds = 0;
   for (let t = 0; t < trials; t++) {
     const start = process.hrtime.bigint();
-    const params = sampler.sample({ space: fn.space, direction: 'minimize', trials: history, trialNumber: t });
+    const trial = await study.ask();
     seconds += Number(process.hrtime.bigint() - start) / 1e9;
-    const value = fn.f(params);
-    best = Math.min(best, value);
-    history.push(frozen(t, fn.space, params, value));
+    const e = fn.evaluate(trial.params, seed, t);
+    await study.tell(trial.number, e.observed);
+    observed.push(e.observed);
+    truth.push(e.truth);
+    // Let the Optuna processes, which wait on this thread for their values, go on.
+    if (t % 4 === 3) await tick();
   }
-  return { best, seconds };
+  await study.storage.close();
+  return { observed, truth, seconds };
 }
 
-/** The Python side: one long-lived process running one Optuna study after another. */
+/** A long-lived Python process running one Optuna study after another. */
 class OptunaProcess {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #lines: AsyncIterator<string>;
@@ -179,15 +116,18 @@ class OptunaProcess {
     this.version = String(hello.optuna);
   }
 
-  async run(fn: TestFunction, seed: number, trials: number): Promise<RunResult> {
-    this.#send({ cmd: 'study', space: fn.space, seed, trials, direction: 'minimize' });
-    let best = Infinity;
+  async run(fn: TestFunction, seed: number, trials: number, options: Record<string, unknown>): Promise<Trace> {
+    // The space in sampling order (conditions first), as our study samples it.
+    this.#send({ cmd: 'study', space: spaceFromObject(fn.space), seed, trials, direction: 'minimize', options });
+    const observed: number[] = [];
+    const truth: number[] = [];
     for (;;) {
       const msg = await this.#receive();
-      if (msg.done) return { best, seconds: msg.seconds as number };
-      const value = fn.f(msg.params as Params);
-      best = Math.min(best, value);
-      this.#send({ value });
+      if (msg.done) return { observed, truth, seconds: msg.seconds as number };
+      const e = fn.evaluate(msg.params as Params, seed, observed.length);
+      observed.push(e.observed);
+      truth.push(e.truth);
+      this.#send({ value: e.observed });
     }
   }
 
@@ -211,20 +151,10 @@ interface Summary {
   readonly median: number;
   readonly q25: number;
   readonly q75: number;
-  readonly bests: number[];
-  readonly msPerTrial: number;
 }
 
-function summarise(results: readonly RunResult[], trials: number): Summary {
-  const bests = results.map((r) => r.best);
-  const seconds = results.reduce((s, r) => s + r.seconds, 0);
-  return {
-    median: percentile(bests, 0.5),
-    q25: percentile(bests, 0.25),
-    q75: percentile(bests, 0.75),
-    bests,
-    msPerTrial: (1000 * seconds) / (results.length * trials),
-  };
+function summarise(xs: readonly number[]): Summary {
+  return { median: percentile(xs, 0.5), q25: percentile(xs, 0.25), q75: percentile(xs, 0.75) };
 }
 
 function fmt(x: number): string {
@@ -233,142 +163,156 @@ function fmt(x: number): string {
   return a >= 1000 || a < 0.01 ? x.toExponential(2) : x.toPrecision(3);
 }
 
-function cell(s: Summary | undefined): string {
-  return s ? `${fmt(s.median)} [${fmt(s.q25)}, ${fmt(s.q75)}]` : 'n/a';
+const cell = (s: Summary | undefined): string => (s ? `${fmt(s.median)} [${fmt(s.q25)}, ${fmt(s.q75)}]` : 'n/a');
+
+function ratio(ours: number, theirs: number): string {
+  if (theirs === 0) return ours === 0 ? '1.00' : 'inf';
+  return (ours / theirs).toFixed(2);
 }
 
 function optunaScript(): string | null {
-  const candidates = [
-    fileURLToPath(new URL('../../../scripts/compare/optuna-tpe.py', import.meta.url)),
-    `${process.cwd()}/scripts/compare/optuna-tpe.py`,
-  ];
+  const candidates = [fileURLToPath(new URL('../../../scripts/compare/optuna-tpe.py', import.meta.url)), `${process.cwd()}/scripts/compare/optuna-tpe.py`];
   return candidates.find((p) => existsSync(p)) ?? null;
 }
 
-/** The Optuna columns: 3.1 as shipped, and with upstream's fix of its kernel density. */
-const OPTUNA_VARIANTS = [
-  { key: 'stock', label: 'Optuna TPE', args: [] },
-  { key: 'fixed', label: 'Optuna TPE + #5110', args: ['--logpdf-fix'] },
-] as const;
-type VariantKey = (typeof OPTUNA_VARIANTS)[number]['key'];
-
-/** "Optuna TPE" -> "Optuna 3.1.0 TPE". */
-function withVersion(label: string, version: string): string {
-  return version ? label.replace('Optuna', `Optuna ${version}`) : label;
+/**
+ * A cache key that changes with the function's space, description, minimum or options
+ * (not with the body of a function wrapped by a helper: delete the cache after editing one).
+ */
+function cacheKey(fn: TestFunction, seed: number, trials: number, options: Record<string, unknown>, version: string): string {
+  const code = createHash('sha1').update(fn.evaluate.toString()).update(JSON.stringify([fn.space, fn.description, fn.minimum])).digest('hex').slice(0, 12);
+  return `${version}|${fn.name}|${code}|${seed}|${trials}|${JSON.stringify(options)}`;
 }
 
-interface Row {
-  readonly fn: TestFunction;
-  readonly tpe: Summary;
-  readonly random: Summary;
-  readonly multivariate: Summary;
-  readonly optuna: Partial<Record<VariantKey, Summary>>;
-}
-
-/** Runs every function and seed through one Optuna process. */
-async function runOptuna(script: string, args: readonly string[], seeds: readonly number[], trials: number): Promise<{ version: string; results: Map<string, Summary> } | null> {
-  const proc = new OptunaProcess(script, args);
+/** Runs the (function, seed) tasks on `jobs` Optuna processes, each taking the next task when done. */
+async function runOptuna(
+  script: string,
+  jobs: number,
+  tasks: readonly { fn: TestFunction; seed: number }[],
+  trials: number,
+  options: Record<string, unknown>,
+  cache: Map<string, Trace> | null,
+): Promise<{ version: string; traces: Map<string, Trace> } | null> {
+  const procs = Array.from({ length: jobs }, () => new OptunaProcess(script, []));
   try {
-    await proc.ready();
+    await Promise.all(procs.map((p) => p.ready()));
   } catch (e) {
-    process.stderr.write(`Optuna is not available (${(e as Error).message}); its column is left out.\n`);
+    process.stderr.write(`Optuna is not available (${(e as Error).message}); its columns are left out.\n`);
     return null;
   }
-  const results = new Map<string, Summary>();
-  for (const fn of FUNCTIONS) {
-    const runs: RunResult[] = [];
-    for (const s of seeds) runs.push(await proc.run(fn, s, trials));
-    results.set(fn.name, summarise(runs, trials));
-  }
-  proc.close();
-  return { version: proc.version, results };
+  const version = procs[0]!.version;
+  const traces = new Map<string, Trace>();
+  let next = 0;
+  await Promise.all(
+    procs.map(async (proc) => {
+      while (next < tasks.length) {
+        const { fn, seed } = tasks[next++]!;
+        const key = cacheKey(fn, seed, trials, options, version);
+        let trace = cache?.get(key);
+        if (trace === undefined) {
+          trace = await proc.run(fn, seed, trials, options);
+          cache?.set(key, trace);
+        }
+        traces.set(`${fn.name}|${seed}`, trace);
+      }
+      proc.close();
+    }),
+  );
+  return { version, traces };
+}
+
+function parseOptions(text: string, flag: string): Record<string, unknown> {
+  const v: unknown = JSON.parse(text);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${flag} takes a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+interface Cell {
+  readonly function: string;
+  readonly budget: number;
+  readonly ours: Summary;
+  readonly optuna: Summary | null;
+  readonly oursRegrets: number[];
+  readonly optunaRegrets: number[] | null;
 }
 
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
     options: {
-      trials: { type: 'string', default: '80' },
       seeds: { type: 'string', default: '10' },
-      json: { type: 'boolean', default: false },
+      budgets: { type: 'string', default: '40,80,200' },
+      functions: { type: 'string' },
+      jobs: { type: 'string', default: '1' },
+      sampler: { type: 'string', default: '{}' },
+      'optuna-options': { type: 'string', default: '{}' },
+      'optuna-cache': { type: 'string' },
       'no-optuna': { type: 'boolean', default: false },
+      json: { type: 'string' },
     },
   });
-  const trials = Number(args.trials);
   const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i);
+  const budgets = args.budgets
+    .split(',')
+    .map(Number)
+    .sort((a, b) => a - b);
+  if (budgets.some((b) => !Number.isInteger(b) || b < 1)) throw new RangeError(`--budgets takes positive integers, got ${args.budgets}`);
+  const trials = budgets.at(-1)!;
+  const wanted = args.functions?.split(',');
+  const functions = wanted ? FUNCTIONS.filter((f) => wanted.includes(f.name)) : FUNCTIONS;
+  if (wanted && functions.length !== wanted.length) {
+    throw new RangeError(`unknown function in --functions; known: ${FUNCTIONS.map((f) => f.name).join(', ')}`);
+  }
+  const oursOptions = parseOptions(args.sampler, '--sampler');
+  const optunaOptions = parseOptions(args['optuna-options'], '--optuna-options');
   const started = Date.now();
 
-  // The two Optuna processes run in parallel with each other and with our samplers
-  // (ours only wait on them between studies).
+  const cachePath = args['optuna-cache'];
+  const cache = cachePath ? new Map<string, Trace>(existsSync(cachePath) ? (Object.entries(JSON.parse(readFileSync(cachePath, 'utf8'))) as [string, Trace][]) : []) : null;
+  const tasks = functions.flatMap((fn) => seeds.map((seed) => ({ fn, seed })));
   const script = optunaScript();
   const useOptuna = !args['no-optuna'] && script !== null && existsSync('/usr/bin/python3');
-  const optunaRuns = useOptuna ? OPTUNA_VARIANTS.map((v) => runOptuna(script, v.args, seeds, trials)) : [];
+  const optunaRun = useOptuna ? runOptuna(script, Math.max(1, Number(args.jobs)), tasks, trials, optunaOptions, cache) : Promise.resolve(null);
 
-  // Our studies yield to the event loop between runs so that the Optuna processes, which
-  // wait on us for every objective value, keep going meanwhile.
-  const oursFor = async (fn: TestFunction, make: (seed: number) => Sampler): Promise<Summary> => {
-    const runs: RunResult[] = [];
-    for (const s of seeds) {
-      runs.push(runOurs(make(s), fn, trials));
-      await new Promise((resolve) => setImmediate(resolve));
+  const ours = new Map<string, Trace>();
+  for (const { fn, seed } of tasks) ours.set(`${fn.name}|${seed}`, await runOurs(fn, seed, trials, oursOptions));
+  const optuna = await optunaRun;
+  if (cache && cachePath) writeFileSync(cachePath, JSON.stringify(Object.fromEntries(cache)));
+
+  const cells: Cell[] = [];
+  for (const fn of functions) {
+    for (const budget of budgets) {
+      const oursRegrets = seeds.map((s) => regretAt(ours.get(`${fn.name}|${s}`)!, budget, fn.minimum));
+      const optunaRegrets = optuna ? seeds.map((s) => regretAt(optuna.traces.get(`${fn.name}|${s}`)!, budget, fn.minimum)) : null;
+      cells.push({ function: fn.name, budget, ours: summarise(oursRegrets), optuna: optunaRegrets ? summarise(optunaRegrets) : null, oursRegrets, optunaRegrets });
     }
-    return summarise(runs, trials);
-  };
-  const ours: Omit<Row, 'optuna'>[] = [];
-  for (const fn of FUNCTIONS) {
-    ours.push({
-      fn,
-      tpe: await oursFor(fn, (seed) => new TPESampler({ seed })),
-      random: await oursFor(fn, (seed) => new RandomSampler({ seed })),
-      multivariate: await oursFor(fn, (seed) => new TPESampler({ seed, multivariate: true })),
-    });
-  }
-  const optuna = await Promise.all(optunaRuns);
-  const version = optuna.find((o) => o !== null)?.version ?? '';
-  const rows: Row[] = ours.map((r) => {
-    const o: Partial<Record<VariantKey, Summary>> = {};
-    OPTUNA_VARIANTS.forEach((v, i) => {
-      const s = optuna[i]?.results.get(r.fn.name);
-      if (s) o[v.key] = s;
-    });
-    return { ...r, optuna: o };
-  });
-
-  if (args.json) {
-    const json = {
-      trials,
-      seeds: seeds.length,
-      optuna: version || null,
-      rows: rows.map((r) => ({ function: r.fn.name, tpe: r.tpe, random: r.random, tpe_multivariate: r.multivariate, optuna_tpe: r.optuna.stock ?? null, optuna_tpe_fixed: r.optuna.fixed ?? null })),
-    };
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-    return;
   }
 
-  const header = ['function', 'ours TPE', 'ours random', ...OPTUNA_VARIANTS.map((v) => withVersion(v.label, version)), 'ours TPE multivariate'];
-  const table = rows.map((r) => [r.fn.name, cell(r.tpe), cell(r.random), ...OPTUNA_VARIANTS.map((v) => cell(r.optuna[v.key])), cell(r.multivariate)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const version = optuna?.version ?? '';
+  const header = ['function', 'trials', 'ours TPE', `Optuna ${version} TPE`, 'ours/Optuna'];
+  const rows = cells.map((c) => [c.function, String(c.budget), cell(c.ours), cell(c.optuna ?? undefined), c.optuna ? ratio(c.ours.median, c.optuna.median) : 'n/a']);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cols: string[]) => `| ${cols.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(`Best value after ${trials} trials (minimisation, minimum 0): median over ${seeds.length} seeds [25th, 75th percentile]`);
+  console.log(`Regret (f - f*) at the best observed trial: median over ${seeds.length} seeds [25th, 75th percentile]`);
+  console.log(`ours: ${JSON.stringify({ type: 'tpe', ...oursOptions })}; Optuna: TPESampler(${JSON.stringify(optunaOptions)})`);
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of table) console.log(line(row));
+  for (const r of rows) console.log(line(r));
   console.log('');
-  for (const r of rows) console.log(`  ${r.fn.name}: ${r.fn.description}`);
-  console.log('  #5110: Optuna 3.1 with the kernel-density fix of optuna PR #5110 (3.5+): its truncated-normal');
-  console.log('         logpdf lacked -log(sigma); see scripts/compare/optuna-tpe.py.');
-
-  console.log('\nChecks (ours TPE median vs random median, and vs the 75th percentile of Optuna\'s seeds):');
-  for (const r of rows) {
-    const checks = [`beats random: ${r.tpe.median < r.random.median ? 'yes' : 'NO'}`];
-    for (const v of OPTUNA_VARIANTS) {
-      const o = r.optuna[v.key];
-      if (o) checks.push(`within ${withVersion(v.label, version)}: ${r.tpe.median <= o.q75 ? 'yes' : 'NO'}`);
-    }
-    console.log(`  ${r.fn.name.padEnd(widths[0]!)}  ${checks.join('; ')}`);
+  for (const fn of functions) console.log(`  ${fn.name}: ${fn.description}`);
+  const compared = cells.filter((c) => c.optuna);
+  if (compared.length > 0) {
+    const wins = compared.filter((c) => c.ours.median <= c.optuna!.median).length;
+    console.log(`\nours median <= Optuna median in ${wins} of ${compared.length} cells`);
+    const logRatios = compared.filter((c) => c.optuna!.median > 0 && c.ours.median > 0).map((c) => Math.log(c.ours.median / c.optuna!.median));
+    if (logRatios.length > 0) console.log(`geometric mean of ours/Optuna: ${Math.exp(logRatios.reduce((s, v) => s + v, 0) / logRatios.length).toFixed(3)}`);
   }
-  const timing = rows.map((r) => `${r.fn.name} ${r.tpe.msPerTrial.toFixed(2)}${r.optuna.stock ? ` vs ${r.optuna.stock.msPerTrial.toFixed(1)}` : ''}`).join('; ');
-  console.log(`\nSampling time per trial, ms (ours TPE vs Optuna TPE): ${timing}`);
+  const ms = (m: Map<string, Trace> | undefined) => (m ? ((1000 * [...m.values()].reduce((s, t) => s + t.seconds, 0)) / (m.size * trials)).toFixed(2) : 'n/a');
+  console.log(`Sampling time per trial, ms: ours ${ms(ours)}, Optuna ${ms(optuna?.traces)}`);
   console.log(`Total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  if (args.json) {
+    writeFileSync(args.json, `${JSON.stringify({ seeds: seeds.length, budgets, optuna: version || null, ours_options: oursOptions, optuna_options: optunaOptions, cells }, null, 1)}\n`);
+  }
 }
 
 main().catch((e: unknown) => {

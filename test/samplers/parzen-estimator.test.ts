@@ -11,7 +11,6 @@ const defaults: ParzenEstimatorParameters = {
   considerMagicClip: true,
   considerEndpoints: false,
   weights: defaultWeights,
-  multivariate: false,
 };
 
 function closeAll(actual: ArrayLike<number>, expected: readonly number[], tol = 1e-12): void {
@@ -72,23 +71,20 @@ test('bandwidths of integers (range widened by step/2) and of log parameters (in
   closeAll([k.low, k.high], [Math.log(0.5), Math.log(8.5)]);
 });
 
-test('multivariate bandwidth is 0.2 n^(-1/(d+4)) times the range, then clipped', () => {
+test('a joint estimator gives each dimension the neighbour bandwidths it would have alone', () => {
   const space: EstimatorParam[] = [
     { name: 'x', distribution: float010 },
     { name: 'y', distribution: { type: 'float', low: -1, high: 1, log: false, step: null } },
   ];
-  const n = 30;
-  const xs = Array.from({ length: n }, (_, i) => (i * 10) / n);
-  const ys = Array.from({ length: n }, (_, i) => -1 + (i * 2) / n);
-  const pe = new ParzenEstimator({ x: xs, y: ys }, space, { ...defaults, multivariate: true });
-  const s = 0.2 * n ** (-1 / 6); // d = 2; 0.1134 > magic clip 1/32
-  const kx = pe.kernels('x') as NumericalKernels;
-  const ky = pe.kernels('y') as NumericalKernels;
-  closeAll(kx.sigmas, [...new Array<number>(n).fill(s * 10), 10]);
-  closeAll(ky.sigmas, [...new Array<number>(n).fill(s * 2), 2]);
-  // With few observations the magic clip wins: n = 4 -> 0.2 * 4^(-1/6) = 0.159 < 1 / 6.
-  const small = new ParzenEstimator({ x: [1, 2, 3, 4], y: [0, 0, 0, 0] }, space, { ...defaults, multivariate: true });
-  closeAll((small.kernels('x') as NumericalKernels).sigmas, [10 / 6, 10 / 6, 10 / 6, 10 / 6, 10]);
+  const obs = { x: [1, 2, 4, 8, 9.5], y: [0.9, -0.2, 0.1, -1, 0.3] };
+  const joint = new ParzenEstimator(obs, space, defaults);
+  for (const p of space) {
+    const alone = new ParzenEstimator({ [p.name]: obs[p.name as 'x' | 'y'] }, [p], defaults);
+    closeAll((joint.kernels(p.name) as NumericalKernels).sigmas, Array.from((alone.kernels(p.name) as NumericalKernels).sigmas));
+  }
+  // x: neighbour distances [1, 2, 4, 4, 1.5] (outermost: inner neighbour only), clip
+  // 10 / 7 from below; the prior's sigma is the range.
+  closeAll((joint.kernels('x') as NumericalKernels).sigmas, [10 / 7, 2, 4, 4, 1.5, 10]);
 });
 
 test('categorical kernels: 1 + w/(n+1) on the observed choice, w/(n+1) elsewhere, normalised', () => {
@@ -190,7 +186,7 @@ test("log densities match Optuna's own _ParzenEstimator on a mixed example", () 
   const obs = { x: [-4, 0.5, 1, 4.5, 2], lr: [1e-4, 3e-3, 2e-2, 1e-5, 5e-4], k: [1, 3, 3, 8, 5], u: [8, 64, 100, 512, 33], d: [0, 0.1, 0.25, 0.5, 0.3], c: [0, 2, 2, 1, 0] };
   const pts = { x: [-5, -1, 0.7, 3.3, 5, 2.2], lr: [1e-5, 1e-3, 7e-4, 0.1, 2e-2, 4e-5], k: [1, 2, 3, 8, 6, 4], u: [8, 20, 64, 512, 300, 11], d: [0, 0.05, 0.25, 0.5, 0.35, 0.1], c: [0, 1, 2, 2, 0, 1] };
   // Joint kernels over all six parameters (Optuna's main branch uses neighbour bandwidths
-  // for its joint estimator too, so `multivariate: false` is the matching rule here).
+  // for its joint estimator too, as ours does).
   const joint = {
     1: [-10.895203253070262, -14.092770039945263, -13.910797278904962, -19.757509351598944, -18.711497852174652, -14.510773212266372],
     0.5: [-10.704188115157226, -14.535205459739382, -13.761418272441563, -20.251533936903293, -19.033486767753132, -14.904013004992755],

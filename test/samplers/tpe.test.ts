@@ -179,9 +179,26 @@ test('TPE beats random search on a 2-D quadratic (median best over 5 seeds, 60 t
   ];
   const f = (p: Params) => ((p.x as number) - 1.5) ** 2 + ((p.y as number) + 2) ** 2;
   const seeds = [0, 1, 2, 3, 4];
-  const tpe = median(seeds.map((s) => best(optimize(new TPESampler({ seed: s }), space, f, 60))));
+  const tpe = median(seeds.map((s) => best(optimize(new TPESampler({ seed: s, multivariate: false }), space, f, 60))));
   const mv = median(seeds.map((s) => best(optimize(new TPESampler({ seed: s, multivariate: true }), space, f, 60))));
   const rnd = median(seeds.map((s) => best(optimize(new RandomSampler({ seed: s }), space, f, 60))));
   assert.ok(tpe < rnd / 3, `TPE ${tpe} vs random ${rnd}`);
   assert.ok(mv < rnd / 3, `multivariate TPE ${mv} vs random ${rnd}`);
+});
+
+test('multivariate is the default, and joint candidates follow a diagonal valley better than independent ones', () => {
+  assert.equal(new TPESampler({ seed: 0 }).multivariate, true);
+  // Without the key, as createSampler builds it from settings that leave it out.
+  assert.equal((createSampler({ type: 'tpe', seed: 0 }) as TPESampler).multivariate, true);
+  // A narrow valley along x = y: good trials lie on the diagonal, which only a joint
+  // kernel keeps (independent kernels propose x and y from different good trials).
+  const space: SearchSpace = [
+    { name: 'x', distribution: { type: 'float', low: -5, high: 5, log: false, step: null } },
+    { name: 'y', distribution: { type: 'float', low: -5, high: 5, log: false, step: null } },
+  ];
+  const f = (p: Params) => 50 * ((p.x as number) - (p.y as number)) ** 2 + ((p.x as number) + (p.y as number) - 3) ** 2;
+  const seeds = [0, 1, 2, 3, 4, 5, 6];
+  const joint = median(seeds.map((s) => best(optimize(new TPESampler({ seed: s }), space, f, 80))));
+  const independent = median(seeds.map((s) => best(optimize(new TPESampler({ seed: s, multivariate: false }), space, f, 80))));
+  assert.ok(joint < independent, `multivariate ${joint} vs univariate ${independent}`);
 });

@@ -21,11 +21,6 @@ export interface ParzenEstimatorParameters {
   readonly considerEndpoints: boolean;
   /** Weights of n observations given in trial-number order (oldest first). */
   readonly weights: (n: number) => readonly number[];
-  /**
-   * Joint kernels with Scott's-rule bandwidth 0.2 n^(-1/(d+4)) * range in every dimension
-   * (Falkner et al. 2018, "BOHB"), instead of per-dimension neighbour distances.
-   */
-  readonly multivariate: boolean;
 }
 
 /** One dimension of an estimator's space. */
@@ -42,8 +37,6 @@ export type Points = Record<string, number[]>;
 
 /** Below this, a bandwidth is taken as degenerate (Optuna's EPS). */
 const EPS = 1e-12;
-/** Scott's-rule magnitude of the multivariate bandwidth (Optuna's SIGMA0_MAGNITUDE). */
-const SIGMA0_MAGNITUDE = 0.2;
 
 /**
  * Optuna's `default_weights`: 1 for the newest 25 observations and, below them, a linear
@@ -69,10 +62,12 @@ function linspace(start: number, stop: number, num: number): number[] {
 }
 
 /**
- * Bandwidths of univariate TPE (Bergstra et al. 2011, and Optuna's
- * `_calculate_numerical_distributions`): each kernel's sigma is the larger distance to its
- * neighbours in the sorted list low, mu_1..mu_n, high. Without `considerEndpoints` (and
- * n >= 2) the smallest and largest observations use their inner neighbour only.
+ * Bandwidths of TPE (Bergstra et al. 2011, and Optuna's `_calculate_numerical_distributions`):
+ * each kernel's sigma is the larger distance to its neighbours in the sorted list low,
+ * mu_1..mu_n, high. Without `considerEndpoints` (and n >= 2) the smallest and largest
+ * observations use their inner neighbour only. The prior's mean is not among the
+ * neighbours (Optuna 3.1 counted it, its main branch does not; docs/algorithms.md has
+ * what counting it costs).
  */
 export function neighbourBandwidths(mus: readonly number[], low: number, high: number, considerEndpoints: boolean): Float64Array {
   const n = mus.length;
@@ -100,8 +95,9 @@ export function neighbourBandwidths(mus: readonly number[], low: number, high: n
  *   `priorWeight` for the prior, normalised; with no observation, the prior alone.
  * - Numeric kernels sit on the observations, in log space for log parameters, truncated to
  *   the range (widened by step/2 for grids). Bandwidths: univariate, the larger distance
- *   to the sorted neighbours (`neighbourBandwidths`); multivariate, Scott's rule
- *   0.2 n^(-1/(d+4)) (high - low). Both are clipped to
+ *   to the sorted neighbours (`neighbourBandwidths`), per dimension in joint estimators too
+ *   (as Optuna does since multivariate became its default; see docs/algorithms.md for what
+ *   the Scott's-rule bandwidth of the BOHB paper cost). They are clipped to
  *   [(high - low) / min(100, n + 2), high - low] when `considerMagicClip` is set
  *   (hyperopt's magic clip), else to [EPS, high - low].
  * - The prior kernel: mean at the middle of the range, sigma = high - low; uniform over
@@ -152,7 +148,7 @@ export class ParzenEstimator {
         p.name,
         dist.type === 'categorical'
           ? new CategoricalKernels(obs, dist.choices.length, parameters.priorWeight)
-          : numericalKernels(dist, obs, parameters, space.length),
+          : numericalKernels(dist, obs, parameters),
       );
     }
     this.#kernels = kernels;
@@ -222,7 +218,6 @@ function numericalKernels(
   dist: Exclude<Distribution, { type: 'categorical' }>,
   observed: readonly number[],
   parameters: ParzenEstimatorParameters,
-  dimensions: number,
 ): NumericalKernels {
   let low = dist.low;
   let high = dist.high;
@@ -239,12 +234,7 @@ function numericalKernels(
   const range = high - low;
   const n = mus.length;
 
-  let sigmas: Float64Array;
-  if (parameters.multivariate) {
-    sigmas = new Float64Array(n).fill(SIGMA0_MAGNITUDE * Math.max(n, 1) ** (-1 / (dimensions + 4)) * range);
-  } else {
-    sigmas = neighbourBandwidths(mus, low, high, parameters.considerEndpoints);
-  }
+  const sigmas = neighbourBandwidths(mus, low, high, parameters.considerEndpoints);
   const minSigma = parameters.considerMagicClip ? range / Math.min(100, n + 2) : EPS;
   for (let k = 0; k < n; k++) sigmas[k] = Math.min(range, Math.max(minSigma, sigmas[k]!));
 

@@ -17,7 +17,10 @@ export interface TPESamplerOptions {
   readonly nStartupTrials?: number;
   /** Candidates drawn from l(x) per decision. Default 24. */
   readonly nEiCandidates?: number;
-  /** Joint kernels over the parameters all finished trials share. Default false. */
+  /**
+   * Decide jointly the parameters all finished trials share (one Parzen estimator over
+   * them) instead of each on its own. Default true, as in Optuna 5.0 for one objective.
+   */
   readonly multivariate?: boolean;
   /** Count RUNNING trials in the bad group so parallel workers spread out. Default false. */
   readonly constantLiar?: boolean;
@@ -196,11 +199,16 @@ class ObservationTable {
  * 3. Draw `nEiCandidates` candidates from l(x) and keep the one maximising
  *    log l(x) - log g(x), which maximises expected improvement under TPE's model.
  *
- * Univariate mode decides each parameter on its own, over the trials that hold it (with
- * the same distribution): a conditional parameter is modelled from the trials where it was
- * active, and the good/bad split is the one of the whole history. Multivariate mode
- * decides jointly the parameters that every finished trial holds (the intersection search
- * space) with joint kernels, then the remaining active parameters one by one as above.
+ * Multivariate mode (the default, as in Optuna 5.0) decides jointly the parameters that
+ * every finished trial holds (the intersection search space): one mixture whose kernels
+ * are products over those dimensions, each with its own neighbour bandwidth; it then
+ * decides the remaining active parameters one by one, as univariate mode decides every
+ * parameter: on its own, over the trials that hold it (with the same distribution), so a
+ * conditional parameter is modelled from the trials where it was active, with the
+ * good/bad split of the whole history. Joint candidates keep the good trials' values
+ * together, which is what brings the median regret to or below Optuna 3.1's univariate
+ * default in 25 of the 30 cells of scripts/compare/samplers.ts (docs/algorithms.md has
+ * the table, and the separable function where it does not help).
  *
  * The random stream of a trial is derived from (seed, trial number), so a sampler holds no
  * state between calls and two processes sharing a study stay reproducible.
@@ -214,14 +222,13 @@ export class TPESampler implements Sampler {
   readonly constantLiar: boolean;
   readonly gamma: (n: number) => number;
   readonly #random: RandomSampler;
-  readonly #univariate: ParzenEstimatorParameters;
-  readonly #multivariate: ParzenEstimatorParameters;
+  readonly #estimator: ParzenEstimatorParameters;
 
   constructor(options: TPESamplerOptions = {}) {
     this.seed = options.seed ?? randomSeed();
     this.nStartupTrials = options.nStartupTrials ?? 10;
     this.nEiCandidates = options.nEiCandidates ?? 24;
-    this.multivariate = options.multivariate ?? false;
+    this.multivariate = options.multivariate ?? true;
     this.constantLiar = options.constantLiar ?? false;
     this.gamma = options.gamma ?? defaultGamma;
     if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0) {
@@ -232,14 +239,12 @@ export class TPESampler implements Sampler {
     }
     const priorWeight = options.priorWeight ?? 1;
     if (!(priorWeight >= 0) || !Number.isFinite(priorWeight)) throw new RangeError(`priorWeight must be >= 0, got ${priorWeight}`);
-    this.#univariate = {
+    this.#estimator = {
       priorWeight,
       considerMagicClip: options.considerMagicClip ?? true,
       considerEndpoints: options.considerEndpoints ?? false,
       weights: options.weights ?? defaultWeights,
-      multivariate: false,
     };
-    this.#multivariate = { ...this.#univariate, multivariate: true };
     this.#random = new RandomSampler({ seed: this.seed });
   }
 
@@ -261,7 +266,7 @@ export class TPESampler implements Sampler {
     let joint: Params = {};
     if (this.multivariate) {
       const space = intersectionSpace(ctx.space, finished.length, fixed, table);
-      if (space.length > 0) joint = this.#decide(space, groups, table, rng, this.#multivariate, fixed);
+      if (space.length > 0) joint = this.#decide(space, groups, table, rng, fixed);
     }
 
     const out: Params = {};
@@ -270,7 +275,7 @@ export class TPESampler implements Sampler {
       const given = fixed[spec.name] ?? joint[spec.name];
       if (given !== undefined) out[spec.name] = given;
       else if (isSingle(spec.distribution)) out[spec.name] = singleValue(spec.distribution);
-      else out[spec.name] = this.#decide([spec], groups, table, rng, this.#univariate, {})[spec.name]!;
+      else out[spec.name] = this.#decide([spec], groups, table, rng, {})[spec.name]!;
     }
     return out;
   }
@@ -285,11 +290,10 @@ export class TPESampler implements Sampler {
     groups: { readonly below: Int32Array; readonly above: Int32Array },
     table: ObservationTable,
     rng: Uniform,
-    parameters: ParzenEstimatorParameters,
     fixed: Params,
   ): Params {
-    const l = new ParzenEstimator(table.observations(groups.below, space), space, parameters);
-    const g = new ParzenEstimator(table.observations(groups.above, space), space, parameters);
+    const l = new ParzenEstimator(table.observations(groups.below, space), space, this.#estimator);
+    const g = new ParzenEstimator(table.observations(groups.above, space), space, this.#estimator);
     const candidates: Points = l.sample(rng, this.nEiCandidates);
     for (const p of space) {
       const v = fixed[p.name];
