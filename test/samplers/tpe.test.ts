@@ -186,10 +186,10 @@ test('TPE beats random search on a 2-D quadratic (median best over 5 seeds, 60 t
   assert.ok(mv < rnd / 3, `multivariate TPE ${mv} vs random ${rnd}`);
 });
 
-test('multivariate is the default, and joint candidates follow a diagonal valley better than independent ones', () => {
-  assert.equal(new TPESampler({ seed: 0 }).multivariate, true);
+test('multivariate is opt-in, and joint candidates follow a diagonal valley better than independent ones', () => {
+  assert.equal(new TPESampler({ seed: 0 }).multivariate, false);
   // Without the key, as createSampler builds it from settings that leave it out.
-  assert.equal((createSampler({ type: 'tpe', seed: 0 }) as TPESampler).multivariate, true);
+  assert.equal((createSampler({ type: 'tpe', seed: 0 }) as TPESampler).multivariate, false);
   // A narrow valley along x = y: good trials lie on the diagonal, which only a joint
   // kernel keeps (independent kernels propose x and y from different good trials).
   const space: SearchSpace = [
@@ -198,7 +198,7 @@ test('multivariate is the default, and joint candidates follow a diagonal valley
   ];
   const f = (p: Params) => 50 * ((p.x as number) - (p.y as number)) ** 2 + ((p.x as number) + (p.y as number) - 3) ** 2;
   const seeds = [0, 1, 2, 3, 4, 5, 6];
-  const joint = median(seeds.map((s) => best(optimize(new TPESampler({ seed: s }), space, f, 80))));
+  const joint = median(seeds.map((s) => best(optimize(new TPESampler({ seed: s, multivariate: true }), space, f, 80))));
   const independent = median(seeds.map((s) => best(optimize(new TPESampler({ seed: s, multivariate: false }), space, f, 80))));
   assert.ok(joint < independent, `multivariate ${joint} vs univariate ${independent}`);
 });

@@ -19,7 +19,10 @@ export interface TPESamplerOptions {
   readonly nEiCandidates?: number;
   /**
    * Decide jointly the parameters all finished trials share (one Parzen estimator over
-   * them) instead of each on its own. Default true, as in Optuna 5.0 for one objective.
+   * them) instead of each on its own. Default false, as `sampler.multivariate` in
+   * `src/config/defaults.ts`: turning it on changes every seeded study's proposals, so the
+   * shipped default moves only with the measurements of docs/algorithms.md ("TPE compared
+   * with Optuna").
    */
   readonly multivariate?: boolean;
   /** Count RUNNING trials in the bad group so parallel workers spread out. Default false. */
@@ -228,7 +231,7 @@ export class TPESampler implements Sampler {
     this.seed = options.seed ?? randomSeed();
     this.nStartupTrials = options.nStartupTrials ?? 10;
     this.nEiCandidates = options.nEiCandidates ?? 24;
-    this.multivariate = options.multivariate ?? true;
+    this.multivariate = options.multivariate ?? false;
     this.constantLiar = options.constantLiar ?? false;
     this.gamma = options.gamma ?? defaultGamma;
     if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0) {
