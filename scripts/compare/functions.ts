@@ -6,7 +6,7 @@
  * They are defined once, here. Optuna is only ever told values computed by these functions
  * (scripts/compare/optuna-tpe.py asks and tells), so both sides are scored by the same code.
  */
-import type { SpaceInput } from '../../src/space/api.js';
+import type { SpaceInput } from '../../src/config/api.js';
 import type { Params } from '../../src/core/search-space.js';
 
 export interface Evaluation {

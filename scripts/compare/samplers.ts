@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createStudy } from '../../src/study/api.js';
 import type { SamplerOption } from '../../src/study/api.js';
-import { spaceFromObject } from '../../src/space/api.js';
+import { spaceFromObject } from '../../src/config/api.js';
 import type { Params } from '../../src/core/search-space.js';
 import { FUNCTIONS, type TestFunction } from './functions.js';
 
