@@ -10,7 +10,7 @@ import type { FrozenTrial } from '../../src/core/trial.js';
 import { createStudy } from '../../src/study/api.js';
 import { spaceFromObject } from '../../src/config/api.js';
 import { parseSpaceText } from '../../src/config/parse.js';
-import { makeTrial, median } from './helpers.js';
+import { makeTrial, median, optimize } from './helpers.js';
 
 const float = (name: string, low: number, high: number, log = false): SearchSpace[number] => ({ name, distribution: { type: 'float', low, high, log, step: null } });
 
@@ -25,16 +25,6 @@ const mixed: SearchSpace = [
 
 function mixedObjective(p: Params): number {
   return ((p.x as number) - 0.5) ** 2 + (Math.log10(p.lr as number) + 2) ** 2 + 0.01 * ((p.n as number) - 12) ** 2 + (p.opt === 'sgd' ? 0 : 0.5) + ((p.drop as number) - 0.2) ** 2;
-}
-
-/** Runs ask/tell in memory and returns the trials; a small acquisition search keeps the tests quick. */
-function optimize(sampler: Sampler, space: SearchSpace, f: (p: Params) => number, n: number, direction: Direction = 'minimize'): FrozenTrial[] {
-  const trials: FrozenTrial[] = [];
-  for (let t = 0; t < n; t++) {
-    const params = sampler.sample({ space, direction, trials, trialNumber: t });
-    trials.push(makeTrial(t, space, params, 'COMPLETE', f(params)));
-  }
-  return trials;
 }
 
 const quick = (seed: number, extra: Partial<ConstructorParameters<typeof GPSampler>[0]> = {}): GPSampler =>

@@ -7,19 +7,9 @@ import type { Sampler } from '../../src/samplers/base.js';
 import { contains } from '../../src/core/distributions.js';
 import type { Direction, Params, SearchSpace } from '../../src/core/search-space.js';
 import type { FrozenTrial } from '../../src/core/trial.js';
-import { makeTrial, median } from './helpers.js';
+import { makeTrial, median, optimize } from './helpers.js';
 
 const xSpace: SearchSpace = [{ name: 'x', distribution: { type: 'float', low: 0, high: 10, log: false, step: null } }];
-
-/** Runs ask/tell in memory and returns the trials. */
-function optimize(sampler: Sampler, space: SearchSpace, f: (p: Params) => number, n: number, direction: Direction = 'minimize'): FrozenTrial[] {
-  const trials: FrozenTrial[] = [];
-  for (let t = 0; t < n; t++) {
-    const params = sampler.sample({ space, direction, trials, trialNumber: t });
-    trials.push(makeTrial(t, space, params, 'COMPLETE', f(params)));
-  }
-  return trials;
-}
 
 function best(trials: readonly FrozenTrial[]): number {
   return Math.min(...trials.map((t) => t.value!));
