@@ -179,7 +179,11 @@ export interface OptimizerSettings {
  * the search spaces make it conditional on adamw.
  */
 export function optimizerSettings(params: Params, defaults?: Params): OptimizerSettings {
-  const hp = optimizerHyperparams(params, defaults);
+  return optimizerSettingsOf(optimizerHyperparams(params, defaults));
+}
+
+/** The optimiser's part of hyperparameters already resolved (`resolveHyperparams`). */
+export function optimizerSettingsOf(hp: Pick<Hyperparams, 'optimizer' | 'learningRate' | 'weightDecay'>): OptimizerSettings {
   return { name: hp.optimizer, learningRate: hp.learningRate, weightDecay: hp.weightDecay };
 }
 

@@ -2,7 +2,7 @@
 import type { Params } from '../core/search-space.js';
 import type { ModelName } from '../config/settings.js';
 import { resolveHyperparams } from '../config/hyperparams.js';
-import { type OptimizerSettings, optimizerSettings } from './optimizers.js';
+import { type OptimizerSettings, optimizerSettingsOf } from './optimizers.js';
 
 /** Training hyperparameters read from params (then defaults, then `src/config/hyperparams.ts`). */
 export interface TrainingHyper {
@@ -14,5 +14,5 @@ export interface TrainingHyper {
 
 export function resolveTrainingHyper(model: ModelName, params: Params, defaults?: Params): TrainingHyper {
   const hp = resolveHyperparams(model, params, defaults);
-  return { batchSize: hp.batchSize, clipNorm: hp.clipNorm, optimizer: optimizerSettings(params, defaults) };
+  return { batchSize: hp.batchSize, clipNorm: hp.clipNorm, optimizer: optimizerSettingsOf(hp) };
 }
