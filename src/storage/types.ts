@@ -36,6 +36,12 @@
  *
  * Returned trials are frozen (the trial and its containers) and may be shared between
  * callers: a caller must copy before changing one.
+ *
+ * Artifacts. A trial owns named binary artifacts (its checkpoint, its kept model), so that
+ * any machine sharing the storage can continue or export it with no shared folder. They
+ * are the one exception to immutability: a finished trial's artifacts may still be put
+ * (the model kept at the end) and deleted (a model that fell out of the top, a checkpoint no
+ * longer needed). A put replaces the artifact of that key whole, in one transaction.
  */
 import type { Direction, Distribution, Params } from '../core/search-space.js';
 import type { FrozenTrial, Metrics, TrialState } from '../core/trial.js';
@@ -126,6 +132,14 @@ export interface LeaderboardRow {
   readonly seed: number | null;
 }
 
+export interface TrialArtifact {
+  readonly trialId: number;
+  readonly number: number;
+  readonly key: string;
+  readonly size: number;
+  readonly updatedAt: Date;
+}
+
 /**
  * Everything hpsearch keeps, behind one interface (Optuna's BaseStorage), under the
  * contract at the top of this file. SQLite is the first implementation (sqlite/); a server
@@ -189,6 +203,15 @@ export interface Storage {
   getTrials(studyId: number, states?: readonly TrialState[]): Promise<FrozenTrial[]>;
   countTrials(studyId: number, states?: readonly TrialState[]): Promise<number>;
   leaderboard(studyId: number, query?: LeaderboardQuery): Promise<LeaderboardRow[]>;
+
+  /** Stores (replacing) the artifact `key` of a trial; any state. */
+  putTrialArtifact(trialId: number, key: string, bytes: Uint8Array): Promise<void>;
+  /** null when the trial has no artifact of that key. */
+  getTrialArtifact(trialId: number, key: string): Promise<Uint8Array | null>;
+  /** A no-op when there is none. */
+  deleteTrialArtifact(trialId: number, key: string): Promise<void>;
+  /** Every artifact of a study's trials, without their bytes, by trial number then key. */
+  listTrialArtifacts(studyId: number): Promise<TrialArtifact[]>;
 
   close(): Promise<void>;
 }

@@ -17,6 +17,7 @@ const TABLES = [
   'studies',
   'study_system_attributes',
   'study_user_attributes',
+        'trial_artifacts',
   'trial_intermediate_values',
   'trial_params',
   'trial_system_attributes',

@@ -490,3 +490,30 @@ describe('leaderboard', () => {
     assert.deepEqual((await storage.leaderboard(study.id)).map((r) => r.number), [4, 0, 2, 6]);
   });
 });
+
+describe('trial artifacts', () => {
+  it('keeps a trial checkpoint or model across reopening, replaces it whole, and deletes it after the trial finished', async () => {
+    const db = tempDb();
+    const storage = SqliteStorage.open(db);
+    const study = await newStudy(storage, 'art');
+    const t = await storage.createTrial(study.id, { state: 'RUNNING', params: paramsFor(0), distributions: DISTRIBUTIONS });
+    const big = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
+    await storage.putTrialArtifact(t.id, 'checkpoint', new Uint8Array([1, 2, 3]));
+    await storage.putTrialArtifact(t.id, 'checkpoint', big);
+    await storage.putTrialArtifact(t.id, 'model', new Uint8Array([9]));
+    await storage.finishTrial(t.id, { state: 'COMPLETE', value: 0.5 });
+    await storage.close();
+
+    const again = openStorage(db);
+    assert.deepEqual(await again.getTrialArtifact(t.id, 'checkpoint'), big);
+    assert.deepEqual(
+      (await again.listTrialArtifacts(study.id)).map((a) => [a.number, a.key, a.size]),
+      [[0, 'checkpoint', 300_000], [0, 'model', 1]],
+    );
+    await again.deleteTrialArtifact(t.id, 'checkpoint');
+    await again.deleteTrialArtifact(t.id, 'checkpoint');
+    assert.equal(await again.getTrialArtifact(t.id, 'checkpoint'), null);
+    assert.deepEqual(await again.getTrialArtifact(t.id, 'model'), new Uint8Array([9]));
+    await assert.rejects(again.putTrialArtifact(999_999, 'model', new Uint8Array([1])), TrialNotFoundError);
+  });
+});

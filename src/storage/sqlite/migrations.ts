@@ -102,7 +102,22 @@ CREATE TABLE trial_system_attributes (
 );
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: V1_INITIAL }];
+// Checkpoints and kept models in the database (storage/types.ts, "Artifacts"), so a trial
+// can continue or be exported on another machine.
+const V2_ARTIFACTS = `
+CREATE TABLE trial_artifacts (
+  trial_id   INTEGER NOT NULL REFERENCES trials (trial_id) ON DELETE CASCADE,
+  key        TEXT    NOT NULL,
+  bytes      BLOB    NOT NULL,
+  updated_at TEXT    NOT NULL,
+  PRIMARY KEY (trial_id, key)
+);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sql: V1_INITIAL },
+  { version: 2, name: 'trial artifacts', sql: V2_ARTIFACTS },
+];
 
 /** The version a database has after `migrate()` with the built-in list. */
 export const SCHEMA_VERSION: number = latestVersion(MIGRATIONS);

@@ -20,6 +20,7 @@ import type {
   StudyAttrs,
   StudyRecord,
   StudySummary,
+  TrialArtifact,
 } from '../types.js';
 import { openDatabase, type ConnectionOptions } from './connection.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -378,6 +379,45 @@ export class SqliteStorage implements Storage {
         .pluck()
         .all(studyId, JSON.stringify(states), query.top ?? -1) as number[];
       return this.trialsByIds(ranked).map((t, i) => leaderboardRow(t, i + 1, study.direction));
+    });
+  }
+
+  // ---------------------------------------------------------------- artifacts
+
+  async putTrialArtifact(trialId: number, key: string, bytes: Uint8Array): Promise<void> {
+    this.tx.write('putTrialArtifact', () => {
+      this.trialState(trialId);
+      this.sql.get(
+        `INSERT INTO trial_artifacts (trial_id, key, bytes, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (trial_id, key) DO UPDATE SET bytes = excluded.bytes, updated_at = excluded.updated_at`,
+      ).run(trialId, key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), dateToText(new Date()));
+    });
+  }
+
+  async getTrialArtifact(trialId: number, key: string): Promise<Uint8Array | null> {
+    return this.tx.read('getTrialArtifact', () => {
+      const row = this.sql.get('SELECT bytes FROM trial_artifacts WHERE trial_id = ? AND key = ?').get(trialId, key) as
+        | { bytes: Buffer }
+        | undefined;
+      return row === undefined ? null : new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength);
+    });
+  }
+
+  async deleteTrialArtifact(trialId: number, key: string): Promise<void> {
+    this.tx.write('deleteTrialArtifact', () => {
+      this.sql.get('DELETE FROM trial_artifacts WHERE trial_id = ? AND key = ?').run(trialId, key);
+    });
+  }
+
+  async listTrialArtifacts(studyId: number): Promise<TrialArtifact[]> {
+    return this.tx.read('listTrialArtifacts', () => {
+      this.studyById(studyId);
+      const rows = this.sql.get(
+        `SELECT a.trial_id, t.number, a.key, length(a.bytes) AS size, a.updated_at
+         FROM trial_artifacts a JOIN trials t ON t.trial_id = a.trial_id
+         WHERE t.study_id = ? ORDER BY t.number, a.key`,
+      ).all(studyId) as { trial_id: number; number: number; key: string; size: number; updated_at: string }[];
+      return rows.map((r) => ({ trialId: r.trial_id, number: r.number, key: r.key, size: r.size, updatedAt: new Date(r.updated_at) }));
     });
   }
 
