@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { BackendName, PrunerSettings, StudySettings } from '../config/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
-import { parseSpaceFile } from '../config/parse.js';
+import { parseSpaceFile, spaceErrorAt } from '../config/parse.js';
+import { formatSplitCounts } from '../report/split-counts.js';
 import { dataFileProblem, isDataFileName } from '../config/data-source.js';
 import { distributionsOf } from '../core/distributions.js';
 import { parseByteSize } from '../config/resolve.js';
@@ -107,17 +108,28 @@ function mayUseSmote(settings: StudySettings): boolean {
   return settings.defaults.dataset === 'smote';
 }
 
-async function prepare(settings: StudySettings, dbPath: string, json: boolean): Promise<PreparedData> {
+async function prepare(settings: StudySettings, dbPath: string, json: boolean, space: { readonly file: string; readonly yaml: string }): Promise<PreparedData> {
   const usesSmote = mayUseSmote(settings);
   // Loaded when needed: a command line refused for bad input should not pay for HDF5 and the
   // worker pool (a few hundred ms each time a script checks its arguments).
   const { prepareStudyData } = await import('../data/prepare.js');
-  const prepared = await prepareStudyData(settings.data, {
-    cacheDir: cacheDir(dbPath),
-    smote: usesSmote && !settings.data.multilabel,
-    smoteSmallClasses: 'refuse',
-    log: json ? undefined : (m) => process.stderr.write(`${m}\n`),
-  });
+  const { SplitError } = await import('../data/splits.js');
+  let prepared: PreparedData;
+  try {
+    prepared = await prepareStudyData(settings.data, {
+      cacheDir: cacheDir(dbPath),
+      smote: usesSmote && !settings.data.multilabel,
+      smoteSmallClasses: 'refuse',
+      ignoreClasses: settings.metrics?.ignore_classes ?? [],
+      log: json ? undefined : (m) => process.stderr.write(`${m}\n`),
+    });
+  } catch (e) {
+    // A group list or protocol the data do not fit: said at its key in the YAML.
+    const cause = e instanceof Error ? e.cause : undefined;
+    if (cause instanceof SplitError && cause.path !== null) throw spaceErrorAt(space.yaml, space.file, cause.path, `${cause.message} (data ${settings.data.source})`);
+    throw e;
+  }
+  if (!json) process.stderr.write(`${formatSplitCounts(prepared)}\n`);
   if (usesSmote && prepared.info.multilabel) {
     throw new InputError(`${settings.data.source}: the data are multi-label and SMOTE is not defined for them; use dataset: oversampled or none (params.dataset or defaults.dataset)`);
   }
@@ -221,7 +233,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${argv.db} with another model, objective or search space; name a new one with --study`);
       }
       const settings = applyRuntimeFlags(stored, argv);
-      const prepared = await prepare(settings, argv.db, argv.json);
+      const prepared = await prepare(settings, argv.db, argv.json, { file: argv.space, yaml: parsed.yaml });
       if (!sameJson(settings, stored)) await store.updateStudySettings(existing.id, settings);
       await execute(store, argv.db, { ...existing, settings }, settings, prepared, argv);
     };
@@ -229,7 +241,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       const existing = storage === null ? null : await storage.getStudy(fromYaml.study);
       if (storage !== null && existing) return await continueStudy(storage, existing);
       // Data problems are bad input too: find them before the study is written.
-      const prepared = await prepare(fromYaml, argv.db, argv.json);
+      const prepared = await prepare(fromYaml, argv.db, argv.json, { file: argv.space, yaml: parsed.yaml });
       storage ??= openDb(argv.db);
       let record: StudyRecord;
       try {
@@ -270,7 +282,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       const stored = existing.settings as StudySettings;
       if (!stored || !('model' in stored)) throw new InputError(`study "${argv.study}" was created through the library API; resume it from your code`);
       const settings = applyRuntimeFlags(stored, argv);
-      const prepared = await prepare(settings, argv.db, argv.json);
+      // Positions in the YAML stored with the study, named as the study.
+      const prepared = await prepare(settings, argv.db, argv.json, { file: `study ${existing.name} (stored YAML)`, yaml: existing.yaml ?? '' });
       if (!sameJson(settings, stored)) await storage.updateStudySettings(existing.id, settings);
       await execute(storage, argv.db, { ...existing, settings }, settings, prepared, { ...argv, study: argv.study });
     } finally {

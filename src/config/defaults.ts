@@ -11,6 +11,7 @@ import type {
   DataSettings,
   EarlyStoppingSettings,
   LrScheduleSettings,
+  MetricsSettings,
   ModelName,
   PrunerSettings,
   SamplerSettings,
@@ -65,6 +66,8 @@ export const DEFAULT_DATA: DataSettings = {
   augment: { amplitude_scale: 0, gaussian_noise: 0, time_mask: 0, baseline_wander: 0, mixup: 0 },
 };
 
+export const DEFAULT_METRICS: MetricsSettings = { ignore_classes: [] };
+
 export const DEFAULT_BUDGET = { trials: 20, epochs: 10 } as const;
 
 export const DEFAULT_SAMPLER: SamplerSettings = {
@@ -110,6 +113,7 @@ export const DEFAULT_HEARTBEAT_GRACE_S = 60;
 // Frozen so that no caller can change a default for every later parse by accident.
 for (const value of [
   DEFAULT_DATA,
+  DEFAULT_METRICS,
   DEFAULT_BUDGET,
   DEFAULT_SAMPLER,
   DEFAULT_PRUNERS,

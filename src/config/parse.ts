@@ -127,3 +127,13 @@ function tooLarge(file: string, size: number): SpaceError {
   const mb = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MB`;
   return new SpaceError(file, 0, 0, '', `the file is ${mb(size)}; a search space may be at most ${mb(MAX_SPACE_BYTES)}`);
 }
+
+/**
+ * A mistake found after parsing (by the data: a group the file does not have) as a
+ * `SpaceError` at its key in the YAML `text` of `fileName`, the position `file:line:column`
+ * when the key is there.
+ */
+export function spaceErrorAt(text: string, fileName: string, path: readonly (string | number)[], reason: string): SpaceError {
+  const { locator } = loadYaml(text, fileName);
+  return new Reporter(fileName, locator).error(path, reason);
+}

@@ -13,6 +13,7 @@ import {
   DEFAULT_HEARTBEAT_GRACE_S,
   DEFAULT_LR_SCHEDULE,
   DEFAULT_MAX_RETRIES,
+  DEFAULT_METRICS,
   DEFAULT_MODEL,
   DEFAULT_OBJECTIVE_METRIC,
   DEFAULT_PRUNERS,
@@ -27,6 +28,8 @@ import type { Reporter } from './error-reporter.js';
 import type {
   AugmentSettings,
   BackendName,
+  CvSettings,
+  MetricsSettings,
   DataSettings,
   EarlyStoppingSettings,
   LrScheduleSettings,
@@ -43,11 +46,16 @@ export interface RawSpaceFile {
   readonly study?: string;
   readonly model?: ModelName;
   readonly objective?: { readonly metric?: string; readonly direction?: Direction };
-  readonly data?: Partial<Omit<DataSettings, 'split' | 'augment' | 'memory_budget'>> & {
-    readonly split?: Partial<SplitSettings>;
+  readonly data?: Partial<Omit<DataSettings, 'split' | 'augment' | 'memory_budget' | 'cv'>> & {
+    readonly split?: Partial<Omit<SplitSettings, 'val_groups' | 'test_groups'>> & {
+      readonly val_groups?: readonly (string | number)[];
+      readonly test_groups?: readonly (string | number)[];
+    };
+    readonly cv?: Partial<CvSettings>;
     readonly augment?: Partial<AugmentSettings>;
     readonly memory_budget?: number | string;
   };
+  readonly metrics?: Partial<MetricsSettings>;
   readonly budget?: { readonly trials?: number; readonly epochs?: number };
   readonly sampler?: Partial<SamplerSettings>;
   readonly pruner?: { readonly type?: PrunerSettings['type'] } & Readonly<Record<string, unknown>>;
@@ -78,6 +86,7 @@ export function resolveSettings(raw: RawSpaceFile, fileName: string, report: Rep
     model,
     objective: { metric, direction: raw.objective?.direction ?? metricDirection(metric) },
     data,
+    metrics: { ignore_classes: [...(raw.metrics?.ignore_classes ?? DEFAULT_METRICS.ignore_classes)] },
     budget: { ...DEFAULT_BUDGET, ...raw.budget },
     sampler: { ...DEFAULT_SAMPLER, ...raw.sampler },
     pruner: resolvePruner(raw.pruner),
@@ -94,15 +103,59 @@ export function resolveSettings(raw: RawSpaceFile, fileName: string, report: Rep
   };
 }
 
-function resolveData(raw: NonNullable<RawSpaceFile['data']>, fileName: string, report: Reporter): DataSettings {
-  const split: SplitSettings = { ...DEFAULT_DATA.split, ...raw.split };
-  if (split.val + split.test >= 1) {
-    const at = raw.split?.test !== undefined ? 'test' : 'val';
+/**
+ * The split: fractions, or group lists and protocols (`by: group` only), each part given
+ * one way. A fraction that a list or protocol replaces is left at its default and not used.
+ */
+function resolveSplit(raw: NonNullable<NonNullable<RawSpaceFile['data']>['split']>, cv: boolean, report: Reporter): SplitSettings {
+  const at = (key: string): (string | number)[] => ['data', 'split', key];
+  const names = (key: 'val_groups' | 'test_groups'): string[] | undefined => raw[key]?.map(String);
+  const val_groups = names('val_groups');
+  const test_groups = names('test_groups');
+  const protocol = raw.protocol;
+  if (protocol !== undefined) {
+    if (raw.by === 'stratified') report.fail(at('by'), `the ${protocol} protocol splits by record: remove by: stratified (it implies by: group)`);
+    if (raw.test !== undefined) report.fail(at('test'), `the ${protocol} protocol's test part is its DS2 records: remove test`);
+    if (test_groups !== undefined) report.fail(at('test_groups'), `the ${protocol} protocol's test part is its DS2 records: remove test_groups`);
+  }
+  const by = protocol !== undefined ? 'group' : (raw.by ?? DEFAULT_DATA.split.by);
+  for (const [key, list, fraction] of [['val_groups', val_groups, 'val'], ['test_groups', test_groups, 'test']] as const) {
+    if (list === undefined) continue;
+    if (by !== 'group') report.fail(at(key), `${key} names groups: it needs by: group`);
+    if (raw[fraction] !== undefined) report.fail(at(fraction), `the ${fraction === 'val' ? 'validation' : 'test'} part is given twice: by ${key} and by the fraction ${fraction}; keep one`);
+  }
+  if (cv && (val_groups !== undefined || raw.val !== undefined)) {
+    report.fail(at(val_groups !== undefined ? 'val_groups' : 'val'), 'with data.cv every fold validates in turn: remove the validation part of the split');
+  }
+  test_groups?.forEach((g) => {
+    const i = val_groups?.indexOf(g) ?? -1;
+    if (i >= 0) report.fail([...at('val_groups'), i], `group ${JSON.stringify(g)} is in val_groups and in test_groups`);
+  });
+  const split: SplitSettings = {
+    val: raw.val ?? DEFAULT_DATA.split.val,
+    test: raw.test ?? DEFAULT_DATA.split.test,
+    by,
+    seed: raw.seed ?? DEFAULT_DATA.split.seed,
+    ...(val_groups !== undefined ? { val_groups } : {}),
+    ...(test_groups !== undefined ? { test_groups } : {}),
+    ...(protocol !== undefined ? { protocol } : {}),
+  };
+  // Only the fractions that apply must leave data to train on.
+  const val = val_groups !== undefined || cv ? 0 : split.val;
+  const test = test_groups !== undefined || protocol !== undefined ? 0 : split.test;
+  if (val + test >= 1) {
     report.fail(
-      ['data', 'split', at],
+      at(raw.test !== undefined ? 'test' : 'val'),
       `expected val + test < 1 so that data is left to train on, got ${split.val} + ${split.test}`,
     );
   }
+  return split;
+}
+
+function resolveData(raw: NonNullable<RawSpaceFile['data']>, fileName: string, report: Reporter): DataSettings {
+  const split = resolveSplit(raw.split ?? {}, raw.cv !== undefined, report);
+  // The folds follow the split's grouping and seed unless told otherwise.
+  const cv: CvSettings | undefined = raw.cv === undefined ? undefined : { folds: raw.cv.folds!, by: raw.cv.by ?? split.by, seed: raw.cv.seed ?? split.seed };
   let source = raw.source ?? DEFAULT_DATA.source;
   if (source !== 'synthetic') {
     if (!isDataFileName(source)) {
@@ -119,6 +172,7 @@ function resolveData(raw: NonNullable<RawSpaceFile['data']>, fileName: string, r
     seed: raw.seed ?? DEFAULT_DATA.seed,
     multilabel: raw.multilabel ?? DEFAULT_DATA.multilabel,
     split,
+    ...(cv !== undefined ? { cv } : {}),
     epoch_size: raw.epoch_size ?? DEFAULT_DATA.epoch_size,
     memory_budget,
     augment: { ...DEFAULT_DATA.augment, ...raw.augment },

@@ -3,11 +3,46 @@ import type { Direction, Params, SearchSpace } from '../core/search-space.js';
 export type ModelName = 'cnngru' | 'cnn2d' | 'cnn1d';
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
 
+/** Inter-patient protocols a split can follow (`src/data/de-chazal.ts`). */
+export const SPLIT_PROTOCOLS = ['de-chazal'] as const;
+export type SplitProtocol = (typeof SPLIT_PROTOCOLS)[number];
+
 export interface SplitSettings {
+  /** Fraction for validation; with `test_groups` or a protocol, of the samples the test part leaves. */
   readonly val: number;
   readonly test: number;
   readonly by: 'stratified' | 'group';
   readonly seed: number;
+  /**
+   * `by: group` only: the groups (as `hpsearch data inspect` names them) that make up the
+   * validation / test part; the fraction of that part is then not used. Absent in the
+   * settings of a study that gave none (and in studies stored before the keys existed).
+   */
+  readonly val_groups?: readonly string[];
+  readonly test_groups?: readonly string[];
+  /** A published record split (implies `by: group`; the protocol's test records replace `test`). */
+  readonly protocol?: SplitProtocol;
+}
+
+/**
+ * Cross-validation of the objective: the part of the data that is not test is cut into
+ * `folds` folds (by group or stratified, with `seed`), and a trial trains one model per fold,
+ * validated on that fold; its value is the mean of the folds' objectives.
+ */
+export interface CvSettings {
+  readonly folds: number;
+  readonly by: 'stratified' | 'group';
+  readonly seed: number;
+}
+
+/** How validation and test metrics are computed. */
+export interface MetricsSettings {
+  /**
+   * Classes left out of the macro averages (recall_macro, precision_macro, f1_macro,
+   * auroc_macro): a class too rare to have validation samples in every split. The class is
+   * still trained on and still has its per-class figures.
+   */
+  readonly ignore_classes: readonly string[];
 }
 
 /** The online augmentations (`src/data/augment.ts`), the one list the YAML, the data layer and the schema test use. */
@@ -27,6 +62,8 @@ export interface DataSettings {
   /** Multi-label synthetic set ([N, L, C] signals, [N, K] multi-hot labels). */
   readonly multilabel: boolean;
   readonly split: SplitSettings;
+  /** Cross-validation of the objective; absent = one train/validation split. */
+  readonly cv?: CvSettings;
   /** Training samples drawn per epoch; null = size of the natural training set. */
   readonly epoch_size: number | null;
   /** Bytes; a dataset larger than this is read lazily from HDF5. */
@@ -76,6 +113,8 @@ export interface StudySettings {
   readonly model: ModelName;
   readonly objective: { readonly metric: string; readonly direction: Direction };
   readonly data: DataSettings;
+  /** Absent in studies stored before the key existed: no class ignored. */
+  readonly metrics?: MetricsSettings;
   readonly budget: { readonly trials: number; readonly epochs: number };
   readonly sampler: SamplerSettings;
   readonly pruner: PrunerSettings;

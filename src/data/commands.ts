@@ -79,9 +79,10 @@ export async function inspectFile(path: string): Promise<DataFileSummary> {
   const ds = await LazyHdf5Dataset.open(path);
   try {
     const labels = ds.readLabels();
-    const groups = ds.readGroups();
+    const named = ds.readGroupsNamed();
+    const groups = named?.ids ?? null;
     const { layout } = ds;
-    const perGroup = groups && layout.groups ? await groupClassCounts(path, layout.groups.path, labels, groups) : null;
+    const perGroup = named ? groupClassCounts(named, labels) : null;
     return {
       file: path,
       format: 'hdf5',

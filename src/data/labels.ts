@@ -91,3 +91,17 @@ export function rangeArray(n: number): Int32Array {
   for (let i = 0; i < n; i++) a[i] = i;
   return a;
 }
+
+/** The labels of `rows` (in that order), as a LabelSet of rows.length samples. */
+export function subsetLabels(labels: LabelSet, rows: ArrayLike<number>): LabelSet {
+  const n = rows.length;
+  if (!labels.multilabel) {
+    const idx = new Int32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = labels.classIndex[rows[i]!]!;
+    return multiClassLabels(idx, labels.classes);
+  }
+  const k = labels.numClasses;
+  const hot = new Uint8Array(n * k);
+  for (let i = 0; i < n; i++) hot.set(labels.multiHot.subarray(rows[i]! * k, rows[i]! * k + k), i * k);
+  return multiLabelLabels(hot, labels.classes);
+}

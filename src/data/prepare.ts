@@ -24,7 +24,8 @@ import { splitIndices, SplitError, type SplitIndices } from './splits.js';
 import { generateSyntheticBlocks, syntheticClasses, BEAT_LENGTH } from './synthetic.js';
 import { BalancedTrainingData, BalancingError, dataInfoOf } from './training-data.js';
 import type { DataInfo, TrainingData, TrainingDataOptions } from './types.js';
-import { checkClassesToLearn, checkSmoteClassSizes } from './split-checks.js';
+import { checkClassesToLearn, checkIgnoredClasses, checkSmoteClassSizes, checkValidationClasses } from './split-checks.js';
+import { foldRows, foldSplit } from './folds.js';
 import { DEFAULT_MEMORY_BUDGET } from '../config/defaults.js';
 
 /** Bumped whenever the synthetic generator's output changes, to invalidate caches. */
@@ -53,7 +54,23 @@ export interface DataRef {
   readonly multiHot: Uint8Array;
   readonly split: SplitIndices;
   /** SMOTE neighbour table, or why SMOTE is unavailable. */
-  readonly smote: { readonly table: SharedArrayBuffer; readonly file: string; readonly k: number } | { readonly refused: string };
+  readonly smote: SmoteRef;
+  /**
+   * Cross-validation (`data.cv`): each fold's split (train on the other folds, validate on
+   * this one, test as `split`) and its own SMOTE table, since SMOTE may only interpolate
+   * between training samples. `split` and `smote` are then fold 0's. See `foldRef`.
+   */
+  readonly folds?: readonly { readonly split: SplitIndices; readonly smote: SmoteRef }[];
+}
+
+export type SmoteRef = { readonly table: SharedArrayBuffer; readonly file: string; readonly k: number } | { readonly refused: string };
+
+/** The study's data as fold `f` of its cross-validation sees them: a DataRef without folds. */
+export function foldRef(ref: DataRef, f: number): DataRef {
+  const fold = ref.folds?.[f];
+  if (fold === undefined) throw new RangeError(`fold ${f} of a study with ${ref.folds?.length ?? 0} folds`);
+  const { folds: _folds, ...rest } = ref;
+  return { ...rest, split: fold.split, smote: fold.smote };
 }
 
 export interface PrepareOptions {
@@ -76,6 +93,12 @@ export interface PrepareOptions {
   readonly threads?: number;
   /** Progress messages. */
   readonly log?: (message: string) => void;
+  /**
+   * Check that every class has validation samples in the split (in each fold with
+   * cross-validation), except these (`metrics.ignore_classes`), whose names must be classes
+   * of the data. Undefined: no check (a worker preparing the study's data again).
+   */
+  readonly ignoreClasses?: readonly string[];
 }
 
 export interface PreparedData {
@@ -87,6 +110,8 @@ export interface PreparedData {
   readonly sizes: { readonly train: number; readonly val: number; readonly test: number };
   /** Samples per class (multi-label: positives per label) in each split. */
   readonly classCounts: { readonly train: readonly number[]; readonly val: readonly number[]; readonly test: readonly number[] };
+  /** Cross-validation: the same for each fold. */
+  readonly folds?: readonly { readonly sizes: PreparedData['sizes']; readonly classCounts: PreparedData['classCounts'] }[];
   readonly smote: { readonly file: string; readonly cached: boolean; readonly buildMs: number; readonly bytes: number } | null;
 }
 
@@ -123,6 +148,8 @@ interface LoadedData {
   readonly labelPlace?: string | null;
   readonly labels: LabelSet;
   readonly groups: Int32Array | null;
+  /** The name of each group id (record names for a WFDB import); null = the ids as text. */
+  readonly groupNames: readonly string[] | null;
   readonly count: number;
   readonly length: number;
   readonly channels: number;
@@ -136,7 +163,8 @@ async function loadHdf5(path: string, identity: string, description: string, bud
   const ds = await LazyHdf5Dataset.open(path);
   try {
     const labels = ds.readLabels();
-    const groups = ds.readGroups();
+    const named = ds.readGroupsNamed();
+    const groups = named?.ids ?? null;
     const { count, length, channels } = ds;
     const bytes = signalBytes(count, length, channels);
     // Whole-file pass in blocks: loads into shared memory, or (over budget) only checks that
@@ -163,7 +191,7 @@ async function loadHdf5(path: string, identity: string, description: string, bud
         writeFileSync(checkedMarker, `${identity}\n`);
       }
     }
-    return { identity, description, file: path, labelPlace: ds.layout.labels.path, labels, groups, count, length, channels, shared: target?.shared ?? null, hdf5Path: fits ? null : path };
+    return { identity, description, file: path, labelPlace: ds.layout.labels.path, labels, groups, groupNames: named?.names ?? null, count, length, channels, shared: target?.shared ?? null, hdf5Path: fits ? null : path };
   } finally {
     ds.close();
   }
@@ -193,7 +221,7 @@ async function loadSynthetic(settings: DataSettings, budget: number, cacheDir: s
       view.set(block.signals, start * BEAT_LENGTH * channels);
       collect(block, start);
     });
-    return { identity, description, file: description, labels: labelsOf(), groups, count: n, length: BEAT_LENGTH, channels, shared, hdf5Path: null };
+    return { identity, description, file: description, labels: labelsOf(), groups, groupNames: null, count: n, length: BEAT_LENGTH, channels, shared, hdf5Path: null };
   }
   // Over budget: write the set to an HDF5 file in the cache once, then read it lazily.
   mkdirSync(cacheDir, { recursive: true });
@@ -248,42 +276,67 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
   const log = opts.log ?? (() => {});
   const data = await loadSource(settings, opts, log);
   const { labels } = data;
+  const cv = settings.cv;
   let split: SplitIndices;
+  let folds: SplitIndices[] | null = null;
   try {
-    split = splitIndices(labels, data.groups, settings.split);
+    // With cross-validation the split only sets the test part apart; the folds cut the rest.
+    split = splitIndices(labels, data.groups, cv ? { ...settings.split, val: 0 } : settings.split, data.groupNames);
+    if (cv) {
+      const rest = Int32Array.from([...split.train, ...split.val]).sort();
+      const valFolds = foldRows(labels, data.groups, rest, cv);
+      folds = valFolds.map((_, f) => foldSplit(valFolds, f, split.test));
+      split = folds[0]!;
+    }
   } catch (e) {
     if (e instanceof SplitError) throw new DataError(data.file, data.groups ? null : '/', e.message, { cause: e });
     throw e;
   }
+  const parts = folds ?? [split];
   if (split.train.length === 0) throw new DataError(data.file, null, 'the training split is empty');
-  if (data.labelPlace !== undefined && !labels.multilabel) checkClassesToLearn(data, labels, split.train, settings.split.by === 'group');
-  const shared: SplitIndices = { train: sharedInt32(split.train), val: sharedInt32(split.val), test: sharedInt32(split.test) };
+  if (data.labelPlace !== undefined && !labels.multilabel) {
+    for (const p of parts) checkClassesToLearn(data, labels, p.train, settings.split.by === 'group' || cv?.by === 'group');
+  }
+  if (opts.ignoreClasses !== undefined && !labels.multilabel) {
+    checkIgnoredClasses(data, labels.classes, opts.ignoreClasses);
+    parts.forEach((p, f) => checkValidationClasses(data, labels, p.val, opts.ignoreClasses!, folds ? `validation fold ${f + 1} of ${folds.length}` : 'validation split'));
+  }
   const info = dataInfoOf(labels, data.length, data.channels);
 
   const k = opts.smoteK ?? SMOTE_K_NEIGHBORS;
-  let smote: DataRef['smote'];
-  let smoteReport: PreparedData['smote'] = null;
   const refusal = smoteRefusal(labels);
-  if (refusal) {
-    smote = { refused: refusal };
-  } else if (opts.smote === false) {
-    smote = { refused: 'SMOTE was not prepared for this study (no trial uses balancing "smote")' };
-  } else {
-    if (opts.smoteSmallClasses === 'refuse' && data.labelPlace !== undefined) checkSmoteClassSizes(data, labels, shared.train, k);
-    const splitDescription = JSON.stringify(settings.split);
-    const key = smoteTableKey(data.identity, labels, shared.train, k, splitDescription);
+  const smoteOf = async (train: Int32Array, description: string): Promise<{ ref: SmoteRef; report: PreparedData['smote'] }> => {
+    if (refusal) return { ref: { refused: refusal }, report: null };
+    if (opts.smote === false) return { ref: { refused: 'SMOTE was not prepared for this study (no trial uses balancing "smote")' }, report: null };
+    if (opts.smoteSmallClasses === 'refuse' && data.labelPlace !== undefined) checkSmoteClassSizes(data, labels, train, k);
+    const key = smoteTableKey(data.identity, labels, train, k, description);
     const built = await cachedSmoteNeighbourTable(opts.cacheDir, key, async () => {
-      log(`computing the SMOTE neighbour table (k=${k}) for ${shared.train.length} training samples`);
+      log(`computing the SMOTE neighbour table (k=${k}) for ${train.length} training samples`);
       const source = await openSignalSource(data.shared ? { kind: 'shared', signals: data.shared } : { kind: 'hdf5', path: data.hdf5Path!, count: data.count, length: data.length, channels: data.channels });
       try {
-        return await buildSmoteNeighbourTable(source, labels, shared.train, { k, threads: opts.threads });
+        return await buildSmoteNeighbourTable(source, labels, train, { k, threads: opts.threads });
       } finally {
         source.close();
       }
     });
-    smote = { table: built.table.buffer, file: built.file, k };
-    smoteReport = { file: built.file, cached: built.cached, buildMs: built.buildMs, bytes: built.table.bytes };
+    return { ref: { table: built.table.buffer, file: built.file, k }, report: { file: built.file, cached: built.cached, buildMs: built.buildMs, bytes: built.table.bytes } };
+  };
+  const sharedSplit = (p: SplitIndices): SplitIndices => ({ train: sharedInt32(p.train), val: sharedInt32(p.val), test: sharedInt32(p.test) });
+  const splitDescription = JSON.stringify(settings.split);
+  const sharedParts: { split: SplitIndices; smote: SmoteRef }[] = [];
+  let smoteReport: PreparedData['smote'] = null;
+  for (const [f, p] of parts.entries()) {
+    const sp = sharedSplit(p);
+    const built = await smoteOf(sp.train, folds ? `${splitDescription}|cv=${JSON.stringify(cv)}|fold=${f}` : splitDescription);
+    smoteReport ??= built.report;
+    sharedParts.push({ split: sp, smote: built.ref });
   }
+  const shared = sharedParts[0]!.split;
+  const smote = sharedParts[0]!.smote;
+  const countsOf = (p: SplitIndices) => ({
+    sizes: { train: p.train.length, val: p.val.length, test: p.test.length },
+    classCounts: { train: classCounts(labels, p.train), val: classCounts(labels, p.val), test: classCounts(labels, p.test) },
+  });
 
   const ref: DataRef = {
     version: 1,
@@ -297,14 +350,15 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
     multiHot: labels.multilabel ? sharedUint8(labels.multiHot) : new Uint8Array(0),
     split: shared,
     smote,
+    ...(folds ? { folds: sharedParts } : {}),
   };
   return {
     ref,
     info,
     storage: data.shared ? 'shared' : 'lazy',
     signalBytes: signalBytes(data.count, data.length, data.channels),
-    sizes: { train: split.train.length, val: split.val.length, test: split.test.length },
-    classCounts: { train: classCounts(labels, split.train), val: classCounts(labels, split.val), test: classCounts(labels, split.test) },
+    ...countsOf(split),
+    ...(folds ? { folds: folds.map(countsOf) } : {}),
     smote: smoteReport,
   };
 }

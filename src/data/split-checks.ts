@@ -56,3 +56,31 @@ export function checkSmoteClassSizes(data: LabelSource, labels: LabelSet, train:
   });
 }
 
+
+/**
+ * Every class of the file must have samples in each validation part (a split's, or each
+ * cross-validation fold's), else its recall is undefined and the macro averages quietly
+ * average over fewer classes than the study is about; a class named in
+ * `metrics.ignore_classes` is exempt (the macro averages skip it). `part` names the part in
+ * the message ("validation split", "validation fold 2 of 3").
+ */
+export function checkValidationClasses(data: LabelSource, labels: LabelSet, val: Int32Array, ignored: readonly string[], part = 'validation split'): void {
+  const inAll = classCounts(labels);
+  const inVal = classCounts(labels, val);
+  inAll.forEach((n, c) => {
+    const name = labels.classes[c] ?? String(c);
+    if (n === 0 || inVal[c]! > 0 || ignored.includes(name)) return;
+    throw new DataError(
+      data.file,
+      data.labelPlace ?? null,
+      `class "${printable(name)}" has ${n} sample${n === 1 ? '' : 's'} in the file and none in the ${part}, so its recall would be undefined: split differently (more groups holding it in validation), or leave it out of the macro metrics with metrics: {ignore_classes: [${printable(name)}]}`,
+    );
+  });
+}
+
+/** Each name of `metrics.ignore_classes` must be a class of the data. */
+export function checkIgnoredClasses(data: LabelSource, classes: readonly string[], ignored: readonly string[]): void {
+  for (const name of ignored) {
+    if (!classes.includes(name)) throw new DataError(data.file, data.labelPlace ?? null, `metrics.ignore_classes names "${printable(name)}", which is not a class of the data (${classes.map(printable).join(', ')})`);
+  }
+}

@@ -31,8 +31,8 @@ export function leaderboardJson(row: LeaderboardRow): LeaderboardJson {
 }
 
 
-/** The metrics a terminal table shows besides the objective; CSV and JSON carry them all. */
-const TABLE_METRICS = ['val_loss', 'accuracy', 'f1_macro', 'auroc_macro'];
+/** The metrics a terminal table shows besides the objective (`cv_std`: cross-validated studies only); CSV and JSON carry them all. */
+const TABLE_METRICS = ['cv_std', 'val_loss', 'accuracy', 'f1_macro', 'auroc_macro'];
 
 /**
  * Flat rows (metric and param columns in a stable order) for table and CSV output. With

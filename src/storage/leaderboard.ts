@@ -24,7 +24,13 @@ export function leaderboardStates(query: LeaderboardQuery): TrialState[] {
 
 /** The row shown for a ranked trial. */
 export function leaderboardRow(t: FrozenTrial, rank: number, direction: Direction): LeaderboardRow {
-  const metrics: Metrics = { ...(bestEpoch(t, direction)?.metrics ?? {}) };
+  // A cross-validated trial (its `cv` attribute, src/train/result.ts): the folds' mean
+  // metrics, and the standard deviation of their objective as `cv_std`.
+  const cv = t.systemAttrs.cv as { std?: unknown; values?: unknown; metrics?: unknown } | undefined;
+  const metrics: Metrics =
+    t.state === 'COMPLETE' && typeof cv?.metrics === 'object' && cv.metrics !== null
+      ? { ...(cv.metrics as Metrics), cv_std: typeof cv.std === 'number' ? cv.std : Number.NaN, cv_values: Array.isArray(cv.values) ? (cv.values as number[]) : [] }
+      : { ...(bestEpoch(t, direction)?.metrics ?? {}) };
   const final = t.userAttrs[FINAL_METRICS_ATTR];
   if (t.state === 'COMPLETE' && typeof final === 'object' && final !== null) {
     for (const [k, v] of Object.entries(final as Metrics)) metrics[`test_${k}`] = v;

@@ -6,6 +6,7 @@ import type { Trainer } from '../worker/trainer.js';
 import type { EpochDecision } from '../train/options.js';
 import type { FrozenTrial, Metrics } from '../core/trial.js';
 import { scalarMetrics } from '../core/trial.js';
+import { CV_RUNNING_OBJECTIVE } from '../train/epoch-metrics.js';
 import { DatabaseFileError } from '../storage/errors.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
 import { FolderNotWritableError, folderProblem } from './paths.js';
@@ -71,7 +72,7 @@ export function taskOf(ctx: Pick<DriveContext, 'settings' | 'checkpointRoot'>, t
     params: trial.params,
     seed: trial.seed,
     checkpointDir: checkpointDirOf(ctx.checkpointRoot, trial.number),
-    settings: { model: s.model, budget: s.budget, early_stopping: s.early_stopping, lr_schedule: s.lr_schedule, defaults: s.defaults, data: s.data },
+    settings: { model: s.model, budget: s.budget, early_stopping: s.early_stopping, lr_schedule: s.lr_schedule, defaults: s.defaults, data: s.data, metrics: s.metrics, objective: s.objective },
   };
 }
 
@@ -118,7 +119,8 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   const onEpoch = async (epoch: number, metrics: Metrics): Promise<EpochDecision> => {
     // Handed back already: the trial may be someone else's by now.
     if (abandon?.aborted === true) return 'continue';
-    const value = objectiveOf(metrics, metric);
+    // A cross-validated trial is judged by the running mean of its folds (src/worker/cross-validated.ts).
+    const value = objectiveOf(metrics, CV_RUNNING_OBJECTIVE in metrics ? CV_RUNNING_OBJECTIVE : metric);
     let prune: boolean;
     try {
       prune = await trial.report(epoch, value, metrics);
@@ -155,6 +157,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
       num_params: result.numParams,
       resumed_from_epoch: result.resumedFromEpoch,
     });
+    if (result.cv) await storage.setSystemAttr(trial.id, 'cv', result.cv);
     if (result.backend) await storage.setTrialBackend(trial.id, result.backend);
     switch (result.state) {
       case 'COMPLETE': {

@@ -9,3 +9,9 @@ import { scalarMetricNames } from './metrics.js';
 export function epochMetricNames(multilabel: boolean): string[] {
   return ['loss', 'val_loss', ...scalarMetricNames(multilabel), 'lr'];
 }
+
+/**
+ * A cross-validated trial's running mean of its folds' objective, reported with every epoch
+ * (src/worker/cross-validated.ts): what the pruner judges such a trial by.
+ */
+export const CV_RUNNING_OBJECTIVE = 'cv_running_objective';

@@ -84,24 +84,27 @@ export function f1PerClass(cm: number[][]): number[] {
   return recallPerClass(cm).map((r, i) => f1(p[i], r));
 }
 
-/** Balanced accuracy: mean recall over classes that occur in the true labels. */
-export function recallMacro(cm: number[][]): number {
+/**
+ * Balanced accuracy: mean recall over classes that occur in the true labels, except the
+ * `ignored` ones (`metrics.ignore_classes`).
+ */
+export function recallMacro(cm: number[][], ignored: readonly number[] = []): number {
   const recalls = recallPerClass(cm);
-  return mean(recalls.filter((_, i) => rowSum(cm, i) > 0));
+  return mean(recalls.filter((_, i) => rowSum(cm, i) > 0 && !ignored.includes(i)));
 }
 
-function presentClasses(cm: number[][]): number[] {
-  return cm.map((_, i) => i).filter((i) => rowSum(cm, i) > 0 || colSum(cm, i) > 0);
+function presentClasses(cm: number[][], ignored: readonly number[]): number[] {
+  return cm.map((_, i) => i).filter((i) => (rowSum(cm, i) > 0 || colSum(cm, i) > 0) && !ignored.includes(i));
 }
 
-export function precisionMacro(cm: number[][]): number {
+export function precisionMacro(cm: number[][], ignored: readonly number[] = []): number {
   const p = precisionPerClass(cm);
-  return mean(presentClasses(cm).map((i) => p[i]));
+  return mean(presentClasses(cm, ignored).map((i) => p[i]));
 }
 
-export function f1Macro(cm: number[][]): number {
+export function f1Macro(cm: number[][], ignored: readonly number[] = []): number {
   const f = f1PerClass(cm);
-  return mean(presentClasses(cm).map((i) => f[i]));
+  return mean(presentClasses(cm, ignored).map((i) => f[i]));
 }
 
 /**
@@ -163,24 +166,27 @@ export function aurocPerClassOvr(logits: ArrayLike<number>, labels: ArrayLike<nu
   });
 }
 
-/** Everything reported for a multi-class split except the loss. */
-export function classificationMetrics(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): Metrics {
+/**
+ * Everything reported for a multi-class split except the loss. The macro averages leave out
+ * the `ignored` class indices; accuracy and the per-class figures keep every class.
+ */
+export function classificationMetrics(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number, ignored: readonly number[] = []): Metrics {
   const n = labels.length;
   const cm = confusionMatrix(labels, argmaxRows(logits, n, numClasses), numClasses);
   const aurocs = aurocPerClassOvr(logits, labels, numClasses);
   const accuracy = accuracyFromConfusion(cm);
-  const recall = recallMacro(cm);
+  const recall = recallMacro(cm, ignored);
   return {
     accuracy,
     recall_macro: recall,
     // The same number under scikit-learn's name for it.
     balanced_accuracy: recall,
-    precision_macro: precisionMacro(cm),
-    f1_macro: f1Macro(cm),
+    precision_macro: precisionMacro(cm, ignored),
+    f1_macro: f1Macro(cm, ignored),
     // With one label per sample every error is one false positive and one false negative,
     // so micro-averaged F1 equals accuracy.
     f1_micro: accuracy,
-    auroc_macro: mean(aurocs.filter((a) => !Number.isNaN(a))),
+    auroc_macro: mean(aurocs.filter((a, i) => !Number.isNaN(a) && !ignored.includes(i))),
     auroc_per_class: aurocs,
     recall_per_class: recallPerClass(cm),
     precision_per_class: precisionPerClass(cm),

@@ -41,6 +41,8 @@ export interface TrainTrialOptions {
    * checkpoint, so results stay identical; use it when an epoch is too long to wait for.
    */
   readonly stopWithinEpoch?: boolean;
+  /** Class indices the macro averages leave out (`metrics.ignore_classes`); default none. */
+  readonly ignoreClasses?: readonly number[];
   /** Batch size of validation and test passes (inference only; default DEFAULT_EVAL_BATCH_SIZE). */
   readonly evalBatchSize?: number;
 }

@@ -32,4 +32,20 @@ export interface TrialResult {
   readonly numParams: number;
   /** Wall time of this call. */
   readonly durationS: number;
+  /** A cross-validated trial (src/worker/cross-validated.ts): what each fold gave. */
+  readonly cv?: CrossValidation;
+}
+
+/** The folds of a cross-validated trial, as stored in its system attribute `cv`. */
+export interface CrossValidation {
+  /** Each fold's objective at its best epoch, in fold order (the folds finished so far). */
+  readonly values: readonly number[];
+  /** Their mean: the trial's value. */
+  readonly mean: number;
+  /** Their sample standard deviation (n − 1). */
+  readonly std: number;
+  /** Each fold's best epoch (1-based, within the fold). */
+  readonly best_epochs: readonly (number | null)[];
+  /** Validation scalars averaged over the folds, each at its fold's best epoch. */
+  readonly metrics: Metrics;
 }

@@ -116,7 +116,7 @@ export class TrialRun {
       return { loss: sigmoidCrossEntropy(logits, targets, n, numClasses), ...multilabelMetrics(logits, targets, n, numClasses) };
     }
     const labels = concat(labelParts, Int32Array);
-    return { loss: softmaxCrossEntropy(logits, targets, n, numClasses), ...classificationMetrics(logits, labels, numClasses) };
+    return { loss: softmaxCrossEntropy(logits, targets, n, numClasses), ...classificationMetrics(logits, labels, numClasses, this.opts.ignoreClasses) };
   }
 
 }

@@ -6,6 +6,8 @@ import { resolveHyperparams } from '../config/hyperparams.js';
 import type { Params } from '../core/search-space.js';
 import type { Metrics } from '../core/trial.js';
 import { epochLogger, injectFault } from './faults.js';
+import { trainCrossValidated } from './cross-validated.js';
+import { DEFAULT_OBJECTIVE_METRIC } from '../config/defaults.js';
 import { trainTrial } from '../train/loop.js';
 import type { EpochDecision } from '../train/options.js';
 import type { TrialResult } from '../train/result.js';
@@ -17,7 +19,10 @@ export interface TrialTask {
   readonly params: Params;
   readonly seed: number;
   readonly checkpointDir: string;
-  readonly settings: Pick<StudySettings, 'model' | 'budget' | 'early_stopping' | 'lr_schedule' | 'defaults' | 'data'>;
+  readonly settings: Pick<StudySettings, 'model' | 'budget' | 'early_stopping' | 'lr_schedule' | 'defaults' | 'data' | 'metrics'> & {
+    /** The objective's metric: a cross-validated trial reports its running mean (absent in tasks of older callers). */
+    readonly objective?: StudySettings['objective'];
+  };
 }
 
 /**
@@ -47,26 +52,29 @@ export async function runTrialTask(
   injectFault(task.number);
   const checkpointDir = opts.checkpoint === false ? null : task.checkpointDir;
   const logEpoch = await epochLogger(task.number, checkpointDir);
+  const s = task.settings;
+  const ignored = s.metrics?.ignore_classes ?? [];
+  const train = {
+    model: s.model,
+    params: task.params,
+    defaults: s.defaults,
+    seed: task.seed,
+    epochs: s.budget.epochs,
+    earlyStopping: s.early_stopping,
+    lrSchedule: s.lr_schedule,
+    signal,
+    // An interrupt must not wait for the end of a long epoch: the partial epoch is dropped
+    // and the trial resumes from the last epoch checkpoint.
+    stopWithinEpoch: true,
+    ignoreClasses: dataRef.info.classes.flatMap((c, i) => (ignored.includes(c) ? [i] : [])),
+  };
+  const report = logEpoch === null ? onEpoch : (epoch: number, metrics: Metrics) => (logEpoch(epoch), onEpoch(epoch, metrics));
+  if (dataRef.folds !== undefined) {
+    return trainCrossValidated(dataRef, { train, dataOptions: trainingDataOptions(task), checkpointDir, objective: s.objective?.metric ?? DEFAULT_OBJECTIVE_METRIC, onEpoch: report });
+  }
   const data = await openTrainingData(dataRef, trainingDataOptions(task));
   try {
-    const s = task.settings;
-    return await trainTrial({
-      model: s.model,
-      params: task.params,
-      defaults: s.defaults,
-      seed: task.seed,
-      data,
-      epochs: s.budget.epochs,
-      earlyStopping: s.early_stopping,
-      lrSchedule: s.lr_schedule,
-      checkpointDir,
-      resume: checkpointDir !== null,
-      onEpoch: logEpoch === null ? onEpoch : (epoch, metrics) => (logEpoch(epoch), onEpoch(epoch, metrics)),
-      signal,
-      // An interrupt must not wait for the end of a long epoch: the partial epoch is dropped
-      // and the trial resumes from the last epoch checkpoint.
-      stopWithinEpoch: true,
-    });
+    return await trainTrial({ ...train, data, checkpointDir, resume: checkpointDir !== null, onEpoch: report });
   } finally {
     await data.close();
   }

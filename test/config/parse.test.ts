@@ -85,6 +85,7 @@ test('defaults fill every setting left out', () => {
       memory_budget: 1024 ** 3,
       augment: { amplitude_scale: 0, gaussian_noise: 0, time_mask: 0, baseline_wander: 0, mixup: 0 },
     },
+    metrics: { ignore_classes: [] },
     budget: { trials: 20, epochs: 10 },
     sampler: { type: 'tpe', seed: 42, n_startup_trials: 10, n_ei_candidates: 24, multivariate: false, constant_liar: null },
     pruner: { type: 'asha', min_resource: 1, reduction_factor: 3, min_early_stopping_rate: 0, bootstrap_count: 0 },

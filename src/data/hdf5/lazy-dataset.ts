@@ -155,6 +155,15 @@ export class LazyHdf5Dataset implements SignalSource {
 
   /** Reads the groups (patient / record ids, numbers or strings) as dense ids 0..G-1, or null. */
   readGroups(): Int32Array | null {
+    return this.readGroupsNamed()?.ids ?? null;
+  }
+
+  /**
+   * The groups as dense ids and the name of each id: its value in the file as text, or, in a
+   * file written by the WFDB import (src/data/wfdb/import.ts), the record name that the root
+   * attribute `records` holds at that position. Names are not yet made printable.
+   */
+  readGroupsNamed(): { readonly ids: Int32Array; readonly names: readonly string[] } | null {
     const desc = this.layout.groups;
     if (!desc) return null;
     const raw = this.readWhole(desc.path);
@@ -173,7 +182,10 @@ export class LazyHdf5Dataset implements SignalSource {
       }
       ids[i] = id;
     }
-    return ids;
+    const recordsAttr: unknown = 'records' in this.h5.attrs ? this.h5.attrs['records']!.value : null;
+    const records = typeof recordsAttr === 'string' ? recordsAttr.split(',') : null;
+    const names = Array.from(seen.keys(), (k) => (records && typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < records.length ? records[k]! : String(k)));
+    return { ids, names };
   }
 
   private sliceRows(start: number, end: number): Float32Array | Float64Array {
