@@ -346,3 +346,22 @@ test('files: missing, a directory, too large, and a good one', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('split lists and protocols: each part given one way, group names as text, the folds following the split', () => {
+  const p = (data: string) => parse(`data:\n${data}\nparams:\n  x: {type: float, low: 0, high: 1}\n`).data;
+  const de = p('  split: {protocol: de-chazal, val_groups: [101, "205"]}');
+  assert.deepEqual(de.split, { val: 0.15, test: 0.15, by: 'group', seed: 0, val_groups: ['101', '205'], protocol: 'de-chazal' });
+  const cv = p('  split: {by: group, test_groups: [a], seed: 3}\n  cv: {folds: 3}');
+  assert.deepEqual(cv.cv, { folds: 3, by: 'group', seed: 3 });
+  const refused: [string, RegExp][] = [
+    ['  split: {protocol: de-chazal, test: 0.2}', /demo\.yaml:2:38: data\.split\.test: the de-chazal protocol's test part is its DS2 records: remove test/],
+    ['  split: {protocol: de-chazal, by: stratified}', /data\.split\.by: the de-chazal protocol splits by record/],
+    ['  split: {test_groups: [a]}', /data\.split\.test_groups: test_groups names groups: it needs by: group/],
+    ['  split: {by: group, val_groups: [a], val: 0.2}', /data\.split\.val: the validation part is given twice/],
+    ['  split: {by: group, val_groups: [a, b], test_groups: [b]}', /data\.split\.val_groups\[1\]: group "b" is in val_groups and in test_groups/],
+    ['  split: {val: 0.2}\n  cv: {folds: 3}', /data\.split\.val: with data\.cv every fold validates in turn/],
+    ['  cv: {folds: 1}', /data\.cv\.folds/],
+    ['  split: {protocol: chazal}', /data\.split\.protocol/],
+  ];
+  for (const [yaml, message] of refused) assert.match(spaceError(() => p(yaml)).message, message, yaml);
+});
