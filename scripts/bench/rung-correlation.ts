@@ -16,9 +16,12 @@
  * imported into a temporary folder. Split stratified 70/15/15 as the shipped spaces.
  *
  *   nice -n 10 node dist/scripts/bench/rung-correlation.js [--space searchspaces/cnngru.yaml]
- *     [--data FILE.h5] [--configs 14] [--epochs 8] [--orders 200] [--seed 1]
+ *     [--data FILE.h5] [--configs 12] [--epochs 9] [--orders 200] [--seed 1] > rungs.txt
+ *
+ * `--curves rungs.txt` analyses the curves a previous run printed instead of training again
+ * (the replays are cheap; the training is what takes minutes).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +33,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { prepareStudyData } from '../../src/data/prepare.js';
 import { importWfdb } from '../../src/data/wfdb/import.js';
 import { SuccessiveHalvingPruner } from '../../src/pruners/successive-halving.js';
+import type { PruneContext, Pruner } from '../../src/pruners/base.js';
 import { RandomSampler, randomStream } from '../../src/samplers/random.js';
 import { runTrialTask, type TrialTask } from '../../src/worker/task.js';
 
@@ -41,6 +45,7 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '8' },
     orders: { type: 'string', default: '200' },
     seed: { type: 'string', default: '1' },
+    curves: { type: 'string' },
   },
 });
 const nConfigs = Number(values.configs);
@@ -102,8 +107,27 @@ function signalOf(c: Curve, s: Signal): number[] {
 /** Value at epoch e (1-based), carrying the last one forward after early stopping. */
 const at = (v: readonly number[], e: number): number => v[Math.min(e, v.length) - 1]!;
 
+/** The curves of a previous run's output ("config i (...): final F; metric a b c; val_loss x y z; {params}"). */
+function readCurves(file: string): { curves: Curve[]; metric: string } {
+  const curves: Curve[] = [];
+  let metric = 'recall_macro';
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^config \d+ \([^)]*\): final (\S+); (\S+) ([^;]+); val_loss ([^;]+); (.*)$/.exec(line);
+    if (!m) continue;
+    metric = m[2]!;
+    const nums = (t: string) => t.trim().split(/\s+/).map(Number);
+    curves.push({ final: Number(m[1]), objective: nums(m[3]!), valLoss: nums(m[4]!), params: JSON.parse(m[5]!) as Params });
+  }
+  return { curves, metric };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  if (values.curves !== undefined) {
+    const { curves, metric } = readCurves(values.curves);
+    analyse(curves, metric, true);
+    return;
+  }
   const parsed = parseSpaceFile(values.space);
   let source = values.data;
   if (source === undefined) {
@@ -155,6 +179,12 @@ async function main(): Promise<void> {
     const f = (v: number[]) => v.map((x) => x.toFixed(3)).join(' ');
     console.log(`config ${i} (${((performance.now() - t0) / 1000).toFixed(0)} s): final ${final.toFixed(3)}; ${metric} ${f(objective)}; val_loss ${f(valLoss)}; ${JSON.stringify(params)}`);
   }
+  analyse(curves, metric, maximize);
+  console.log(`\n${((performance.now() - started) / 60000).toFixed(1)} min`);
+}
+
+function analyse(curves: readonly Curve[], metric: string, maximize: boolean): void {
+  const epochs = Math.max(...curves.map((c) => c.objective.length));
   const finals = curves.map((c) => (maximize ? c.final : -c.final));
 
   console.log(`\nSpearman rho between the signal at epoch e and the final ${metric} (${curves.length} configurations):`);
@@ -170,13 +200,14 @@ async function main(): Promise<void> {
   console.log(`\nASHA replayed (reduction_factor 3, ${nOrders} random trial orders, one worker): P(a final top-3 configuration is pruned), mean top-3 pruned, epochs saved`);
   for (const s of SIGNALS) {
     for (const minResource of [1, 2, 3, 4]) {
-      for (const bootstrap of [0]) {
+      for (const patience of [null, 1, 2]) {
         let anyTop = 0;
         let topPruned = 0;
         let epochsRun = 0;
         for (let o = 0; o < nOrders; o++) {
           const order = shuffle(curves.length, o);
-          const pruner = new SuccessiveHalvingPruner({ minResource, reductionFactor: 3, bootstrapCount: bootstrap });
+          const asha = new SuccessiveHalvingPruner({ minResource, reductionFactor: 3 });
+          const pruner: Pruner = patience === null ? asha : new PatientPruner(asha, { patience });
           const done: FrozenTrial[] = [];
           let prunedTop = 0;
           for (const idx of order) {
@@ -199,12 +230,53 @@ async function main(): Promise<void> {
           topPruned += prunedTop;
         }
         console.log(
-          `${s.padEnd(16)} min_resource ${minResource} bootstrap ${bootstrap}: P ${(anyTop / nOrders).toFixed(2)}, top-3 pruned ${(topPruned / nOrders).toFixed(2)}, epochs saved ${(100 * (1 - epochsRun / nOrders / totalEpochs)).toFixed(0)} %`,
+          `${s.padEnd(16)} min_resource ${minResource} patience ${patience ?? '-'}: P ${(anyTop / nOrders).toFixed(2)}, top-3 pruned ${(topPruned / nOrders).toFixed(2)}, epochs saved ${(100 * (1 - epochsRun / nOrders / totalEpochs)).toFixed(0)} %`,
         );
       }
     }
   }
-  console.log(`\n${((performance.now() - started) / 60000).toFixed(1)} min`);
+}
+
+interface PatientPrunerOptions {
+  /** Steps without improvement before the wrapped pruner is asked. */
+  readonly patience: number;
+  /** Smallest change that counts as an improvement. Default 0. */
+  readonly minDelta?: number;
+}
+
+/**
+ * Optuna's `PatientPruner` (optuna/pruners/_patient.py), for the replays only: the wrapped
+ * pruner is asked only once the trial's best value over its last `patience` + 1 reports is
+ * no better (by more than `minDelta`) than its best before them. Around our ASHA, which
+ * judges a rung only at the report that reaches it (src/pruners/successive-halving.ts), a
+ * rung passed while the trial was improving is never judged later (Optuna's ASHA would judge
+ * it at the next report it is asked about), so the combination prunes little; measured here,
+ * not shipped.
+ */
+class PatientPruner implements Pruner {
+  readonly name: string;
+
+  constructor(
+    private readonly wrapped: Pruner,
+    private readonly options: PatientPrunerOptions,
+  ) {
+    if (!(Number.isInteger(options.patience) && options.patience >= 0)) throw new RangeError(`patience is ${options.patience}, but must be an integer >= 0`);
+    if (!((options.minDelta ?? 0) >= 0)) throw new RangeError(`min_delta is ${String(options.minDelta)}, but must be >= 0`);
+    this.name = `${wrapped.name}+patience`;
+  }
+
+  prune(ctx: PruneContext): boolean {
+    const values = ctx.trial.intermediate.map((iv) => iv.value);
+    const p = this.options.patience;
+    if (values.length <= p + 1) return false;
+    const before = values.slice(0, -p - 1).filter((v) => !Number.isNaN(v));
+    const recent = values.slice(-p - 1).filter((v) => !Number.isNaN(v));
+    const delta = this.options.minDelta ?? 0;
+    // Optuna's nanmax/nanmin: with only NaN on one side the comparison is false.
+    if (before.length === 0 || recent.length === 0) return false;
+    const stalled = ctx.direction === 'maximize' ? Math.max(...before) - delta > Math.max(...recent) : Math.min(...before) + delta < Math.min(...recent);
+    return stalled && this.wrapped.prune(ctx);
+  }
 }
 
 /** A seeded Fisher–Yates permutation of 0 .. n-1. */
