@@ -33,6 +33,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { prepareStudyData } from '../../src/data/prepare.js';
 import { importWfdb } from '../../src/data/wfdb/import.js';
 import { SuccessiveHalvingPruner } from '../../src/pruners/successive-halving.js';
+import { MedianPruner } from '../../src/pruners/median.js';
 import type { PruneContext, Pruner } from '../../src/pruners/base.js';
 import { RandomSampler, randomStream } from '../../src/samplers/random.js';
 import { runTrialTask, type TrialTask } from '../../src/worker/task.js';
@@ -197,42 +198,43 @@ function analyse(curves: readonly Curve[], metric: string, maximize: boolean): v
   // ASHA replays. The final top three by the stored value.
   const top3 = new Set(finals.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, i]) => i));
   const totalEpochs = curves.reduce((a, c) => a + c.objective.length, 0);
-  console.log(`\nASHA replayed (reduction_factor 3, ${nOrders} random trial orders, one worker): P(a final top-3 configuration is pruned), mean top-3 pruned, epochs saved`);
+  const variants: { name: string; make: () => Pruner }[] = [];
+  for (const eta of [3, 2]) {
+    for (const r of [1, 2, 3, 4]) variants.push({ name: `asha r=${r} eta=${eta}`, make: () => new SuccessiveHalvingPruner({ minResource: r, reductionFactor: eta }) });
+  }
+  for (const r of [2, 3]) variants.push({ name: `asha r=${r} eta=3 + patience 1`, make: () => new PatientPruner(new SuccessiveHalvingPruner({ minResource: r, reductionFactor: 3 }), { patience: 1 }) });
+  for (const w of [2, 3, 4]) variants.push({ name: `median startup=5 warmup=${w}`, make: () => new MedianPruner({ nStartupTrials: 5, nWarmupSteps: w }) });
+  console.log(`\nPruners replayed (${nOrders} random trial orders, one worker, each trial seeing the earlier ones finished): P(a final top-3 configuration is pruned), mean top-3 configurations pruned, share of epochs saved`);
   for (const s of SIGNALS) {
-    for (const minResource of [1, 2, 3, 4]) {
-      for (const patience of [null, 1, 2]) {
-        let anyTop = 0;
-        let topPruned = 0;
-        let epochsRun = 0;
-        for (let o = 0; o < nOrders; o++) {
-          const order = shuffle(curves.length, o);
-          const asha = new SuccessiveHalvingPruner({ minResource, reductionFactor: 3 });
-          const pruner: Pruner = patience === null ? asha : new PatientPruner(asha, { patience });
-          const done: FrozenTrial[] = [];
-          let prunedTop = 0;
-          for (const idx of order) {
-            const sig = signalOf(curves[idx]!, s);
-            const inter: IntermediateValue[] = [];
-            let state: 'COMPLETE' | 'PRUNED' = 'COMPLETE';
-            for (let e = 1; e <= sig.length; e++) {
-              inter.push({ step: e, value: sig[e - 1]! });
-              const trial = createFrozenTrial({ number: done.length, state: 'RUNNING', intermediate: [...inter] });
-              epochsRun++;
-              if (pruner.prune({ direction: 'maximize', trial, trials: done })) {
-                state = 'PRUNED';
-                break;
-              }
+    for (const v of variants) {
+      let anyTop = 0;
+      let topPruned = 0;
+      let epochsRun = 0;
+      for (let o = 0; o < nOrders; o++) {
+        const order = shuffle(curves.length, o);
+        const pruner = v.make();
+        const done: FrozenTrial[] = [];
+        let prunedTop = 0;
+        for (const idx of order) {
+          const sig = signalOf(curves[idx]!, s);
+          const inter: IntermediateValue[] = [];
+          let state: 'COMPLETE' | 'PRUNED' = 'COMPLETE';
+          for (let e = 1; e <= sig.length; e++) {
+            inter.push({ step: e, value: sig[e - 1]! });
+            const trial = createFrozenTrial({ number: done.length, state: 'RUNNING', intermediate: [...inter] });
+            epochsRun++;
+            if (pruner.prune({ direction: 'maximize', trial, trials: done })) {
+              state = 'PRUNED';
+              break;
             }
-            if (state === 'PRUNED' && top3.has(idx)) prunedTop++;
-            done.push(createFrozenTrial({ number: done.length, state, intermediate: inter, value: inter.at(-1)!.value }));
           }
-          if (prunedTop > 0) anyTop++;
-          topPruned += prunedTop;
+          if (state === 'PRUNED' && top3.has(idx)) prunedTop++;
+          done.push(createFrozenTrial({ number: done.length, state, intermediate: inter, value: inter.at(-1)!.value }));
         }
-        console.log(
-          `${s.padEnd(16)} min_resource ${minResource} patience ${patience ?? '-'}: P ${(anyTop / nOrders).toFixed(2)}, top-3 pruned ${(topPruned / nOrders).toFixed(2)}, epochs saved ${(100 * (1 - epochsRun / nOrders / totalEpochs)).toFixed(0)} %`,
-        );
+        if (prunedTop > 0) anyTop++;
+        topPruned += prunedTop;
       }
+      console.log(`${s.padEnd(15)} ${v.name.padEnd(30)} P ${(anyTop / nOrders).toFixed(2)}, top-3 pruned ${(topPruned / nOrders).toFixed(2)}, epochs saved ${(100 * (1 - epochsRun / nOrders / totalEpochs)).toFixed(0)} %`);
     }
   }
 }
