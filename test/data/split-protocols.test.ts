@@ -146,3 +146,25 @@ test('hpsearch run names the YAML line of a group the data do not have, exits 2 
   assert.match(res.stderr, /space\.yaml:6:23: data\.split\.val_groups\[1\]: no group "999" in the data; its groups: 100, 101, 102, .*, 233, 234 \(data /);
   assert.equal((await import('node:fs')).existsSync(db), false);
 });
+
+test('with cross-validation, each fold must have validation samples of every class not ignored', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'three-patients.h5');
+  // Class b only in patients 1 and 2: one of three group folds validates without it.
+  const n = 90;
+  const groups = Int32Array.from({ length: n }, (_, i) => i % 6);
+  const labels = Int32Array.from({ length: n }, (_, i) => ((groups[i] === 1 || groups[i] === 2) && Math.floor(i / 6) % 2 === 0 ? 1 : 0));
+  await writeRawHdf5(path, [
+    { name: 'X', data: Float32Array.from({ length: n * 8 }, (_, i) => Math.sin(i)), shape: [n, 8] },
+    { name: 'y', data: labels, shape: [n] },
+    { name: 'groups', data: groups, shape: [n] },
+  ], { classes: ['a', 'b'] });
+  const settings = { ...dataSettings(path, { test_groups: ['5'], val: 0.15 }), cv: { folds: 3, by: 'group' as const, seed: 0 } };
+  await assert.rejects(
+    prepareStudyData(settings, { cacheDir: join(dir, 'cache'), smote: false, ignoreClasses: [] }),
+    /class "b" has 16 samples in the file and none in the validation fold \d of 3, so its recall would be undefined/,
+  );
+  const ok = await prepareStudyData(settings, { cacheDir: join(dir, 'cache'), smote: false, ignoreClasses: ['b'] });
+  assert.equal(ok.folds!.length, 3);
+  assert.equal(ok.folds!.filter((f) => f.classCounts.val[1] === 0).length, 1);
+});

@@ -19,7 +19,7 @@ import { trainHere } from '../../src/worker/train-here.js';
 import { hpsearch } from '../cli/helpers.js';
 
 const TINY = readFileSync(fileURLToPath(new URL('../../../test/fixtures/tiny-cnngru.yaml', import.meta.url)), 'utf8');
-const CV_SPACE = TINY.replace('  split: {val: 0.2, test: 0.2, by: stratified, seed: 0}', '  split: {test: 0.2, by: stratified, seed: 0}\n  cv: {folds: 3}').replace('study: tiny', 'study: tiny-cv\n# 400 beats hold 3 fusion beats: too few for a validation sample in each of 3 folds.\nmetrics: {ignore_classes: [F]}');
+const CV_SPACE = TINY.replace('  split: {val: 0.2, test: 0.2, by: stratified, seed: 0}', '  split: {test: 0.2, by: stratified, seed: 0}\n  cv: {folds: 3}').replace('study: tiny', 'study: tiny-cv\n# 400 beats hold 3 fusion beats: too few for a validation sample in each of 3 folds, so the macro metrics leave F out.\nmetrics: {ignore_classes: [F]}');
 const dir = mkdtempSync(join(tmpdir(), 'hpsearch-cv-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -28,7 +28,6 @@ const settings = parseSpaceText(CV_SPACE, join(dir, 'cv.yaml')).settings;
 const params = { learning_rate: 0.005, dataset: 'oversampled', dropout: 0 };
 
 test('the folds cut everything but the test split, each validating once', async () => {
-  await assert.rejects(prepareStudyData(settings.data, { cacheDir: join(dir, 'cache'), smote: false, ignoreClasses: [] }), /class "F" has 3 samples in the file and none in the validation fold 3 of 3/);
   const prepared = await prepareStudyData(settings.data, { cacheDir: join(dir, 'cache'), smote: false, ignoreClasses: ['F'] });
   const folds = prepared.ref.folds!;
   assert.equal(folds.length, 3);
