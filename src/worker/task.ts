@@ -36,6 +36,22 @@ export function trainingDataOptions(task: TrialTask): TrainingDataOptions {
   return { balancing, seed: task.seed, augment, epochSize: settings.data.epoch_size };
 }
 
+/**
+ * `onEpoch` that logs each epoch once the study has recorded it: its decision came back and no
+ * stop came with it (the study stops a trial whose epoch it could not record, protocol.ts).
+ */
+function logged(
+  onEpoch: (epoch: number, metrics: Metrics) => EpochDecision | Promise<EpochDecision>,
+  log: (epoch: number) => void,
+  signal: AbortSignal | undefined,
+): (epoch: number, metrics: Metrics) => Promise<EpochDecision> {
+  return async (epoch, metrics) => {
+    const decision = await onEpoch(epoch, metrics);
+    if (signal?.aborted !== true) log(epoch);
+    return decision;
+  };
+}
+
 /** Trains one trial on the study's data; the same code runs in a worker thread, a child process or `rerun`. */
 export async function runTrialTask(
   task: TrialTask,
@@ -61,7 +77,7 @@ export async function runTrialTask(
       lrSchedule: s.lr_schedule,
       checkpointDir,
       resume: checkpointDir !== null,
-      onEpoch: logEpoch === null ? onEpoch : (epoch, metrics) => (logEpoch(epoch), onEpoch(epoch, metrics)),
+      onEpoch: logEpoch === null ? onEpoch : logged(onEpoch, logEpoch, signal),
       signal,
       // An interrupt must not wait for the end of a long epoch: the partial epoch is dropped
       // and the trial resumes from the last epoch checkpoint.
