@@ -204,7 +204,6 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
         busyS += end.busyS;
         running.delete(p);
         mine.delete(id);
-        if (end.lost) log(end.lost.message);
         if (end.abandoned) log(`trial ${number}: still training ${stopWaitMs} ms after the stop; ${end.released ? 'handed back as WAITING' : 'left RUNNING for a later run to take over'}`);
         return end;
       });
