@@ -6,7 +6,7 @@
  * one message naming both sources. Without this, a study continued with other data would
  * silently mix trials trained on different sets.
  */
-import { hostname } from 'node:os';
+import { hostName } from '../core/host.js';
 import { InputError } from '../core/errors.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 
@@ -22,7 +22,7 @@ export interface DataIdentity {
 }
 
 export function dataIdentity(fingerprint: string, source: string): DataIdentity {
-  return { fingerprint, source, host: hostname() };
+  return { fingerprint, source, host: hostName() };
 }
 
 function isDataIdentity(v: unknown): v is DataIdentity {

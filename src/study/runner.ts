@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostName } from '../core/host.js';
 import type { StudySettings } from '../config/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import type { RunObserver } from '../core/events.js';
@@ -69,7 +69,7 @@ function pidAlive(pid: number): boolean {
  * A RUNNING trial nobody is running any more: its process is gone (same host, pid dead) or
  * its heartbeat is older than the grace period (another host, or a reused pid).
  */
-export function isOrphaned(t: FrozenTrial, graceS: number, now = Date.now(), host = hostname()): boolean {
+export function isOrphaned(t: FrozenTrial, graceS: number, now = Date.now(), host = hostName()): boolean {
   if (t.state !== 'RUNNING') return false;
   const beat = (t.heartbeatAt ?? t.startedAt)?.getTime() ?? 0;
   if (now - beat > graceS * 1000) return true;

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostName } from '../core/host.js';
 import type { Direction, Params, SearchSpace } from '../core/search-space.js';
 import type { PrunerSettings, SamplerSettings } from '../config/settings.js';
 import type { Sampler } from '../samplers/base.js';
@@ -89,7 +89,7 @@ export class Study {
   readonly owner: Owner;
   #best: BestTrial | null = null;
 
-  constructor(storage: Storage, record: StudyRecord, config: StudyConfig, owner: Owner = { host: hostname(), pid: process.pid }) {
+  constructor(storage: Storage, record: StudyRecord, config: StudyConfig, owner: Owner = { host: hostName(), pid: process.pid }) {
     this.storage = storage;
     this.name = record.name;
     this.id = record.id;

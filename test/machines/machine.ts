@@ -53,6 +53,14 @@ export function unshareWorks(): boolean {
   return spawnSync('unshare', ['-u', 'sh', '-c', 'hostname hpsearch-probe'], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * How a machine gets its name: its own UTS namespace where the host allows one, else the
+ * HPSEARCH_HOST override (src/core/host.ts), which the storage records the same way
+ * (HPSEARCH_TEST_MACHINE_NAMING=HPSEARCH_HOST forces it, to test that path).
+ */
+export const MACHINE_NAMING: 'uts-namespace' | 'HPSEARCH_HOST' =
+  process.env.HPSEARCH_TEST_MACHINE_NAMING !== 'HPSEARCH_HOST' && unshareWorks() ? 'uts-namespace' : 'HPSEARCH_HOST';
+
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -69,11 +77,21 @@ export class MachineRun {
 
   constructor(readonly machine: Machine, args: readonly string[], env: Record<string, string> = {}) {
     // `hostname` inside the new UTS namespace, then exec: the CLI is the group's leader's image.
-    this.child = spawn('unshare', ['-u', 'sh', '-c', 'hostname "$0" && exec "$@"', machine.name, process.execPath, CLI, ...args], {
+    const [command, argv] =
+      MACHINE_NAMING === 'uts-namespace'
+        ? ['unshare', ['-u', 'sh', '-c', 'hostname "$0" && exec "$@"', machine.name, process.execPath, CLI, ...args]]
+        : [process.execPath, [CLI, ...args]];
+    this.child = spawn(command, argv, {
       cwd: machine.dir,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HPSEARCH_WORK_DIR: machine.workDir, HPSEARCH_EPOCH_LOG: machine.epochLog, ...env },
+      env: {
+        ...process.env,
+        HPSEARCH_WORK_DIR: machine.workDir,
+        HPSEARCH_EPOCH_LOG: machine.epochLog,
+        ...(MACHINE_NAMING === 'HPSEARCH_HOST' ? { HPSEARCH_HOST: machine.name } : {}),
+        ...env,
+      },
     });
     const timer = setTimeout(() => this.signal('SIGKILL'), 600_000);
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => (this.stdout += s));

@@ -14,7 +14,7 @@ import type { Storage } from '../../src/storage/index.js';
 import type { FrozenTrial } from '../../src/core/trial.js';
 import { runCheckpointEpoch } from '../../src/train/run-checkpoint.js';
 import { TINY_YAML, dbFingerprint, hpsearchAsync } from '../reliability/fixtures.js';
-import { Machine, sqliteStorage, until, unshareWorks, type MachineRun, type SharedStorage } from './machine.js';
+import { MACHINE_NAMING, Machine, sqliteStorage, until, type MachineRun, type SharedStorage } from './machine.js';
 
 const TARGET = 6;
 const EPOCHS = 3;
@@ -113,7 +113,8 @@ async function storedCheckpointEpoch(storage: SharedStorage, trialId: number): P
 }
 
 before(async () => {
-  assert.ok(unshareWorks(), 'unshare -u works here (root, or user namespaces)');
+  // Where `unshare -u` is refused (an unprivileged container), machines are named by HPSEARCH_HOST instead.
+  process.stderr.write(`machines named by ${MACHINE_NAMING}\n`);
   root = mkdtempSync(join(tmpdir(), 'hpsearch-machines-'));
   yaml = studyYaml(root, 'machines');
   const one = new Machine('solo', root);

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostName } from '../../core/host.js';
 import type { Database as Db } from 'better-sqlite3';
 import type { Distribution, Params } from '../../core/search-space.js';
 import { isFinished, type FrozenTrial, type Metrics, type TrialState } from '../../core/trial.js';
@@ -64,7 +64,7 @@ export class SqliteStorage implements Storage {
   private readonly tx: SqliteTransactions;
   private readonly distributions = new DistributionCache();
   private readonly finished = new FinishedTrialCache();
-  private readonly owner: Owner = { host: hostname(), pid: process.pid };
+  private readonly owner: Owner = { host: hostName(), pid: process.pid };
   private readonly faults: StorageFaults;
   private reports = 0;
 
