@@ -13,6 +13,7 @@ import type { PreparedData } from '../data/prepare.js';
 import { createObserver } from '../report/progress.js';
 import { cacheDir, studyNameProblem } from '../study/paths.js';
 import { StudyExistsError } from '../storage/errors.js';
+import { DATA_IDENTITY_ATTR, checkDataIdentity, dataIdentity, type DataIdentity } from '../study/data-identity.js';
 import { openDb, openExistingDb, pickStudy, positiveIntFlag, typedValue, type GlobalArgs } from './common.js';
 import { checkDbFile, checkDbFolder } from './db-file.js';
 import { printLeaderboard } from './leaderboard.js';
@@ -39,7 +40,7 @@ interface RunArgs extends GlobalArgs, RunFlags {
   readonly space: string;
 }
 
-interface ResumeArgs extends GlobalArgs, Omit<RunFlags, 'study' | 'sampler' | 'pruner' | 'data' | 'epochs' | 'seed'> {
+interface ResumeArgs extends GlobalArgs, Omit<RunFlags, 'study' | 'sampler' | 'pruner' | 'epochs' | 'seed'> {
   readonly study: string;
 }
 
@@ -150,6 +151,34 @@ async function prepare(settings: StudySettings, dbPath: string, json: boolean, s
   return prepared;
 }
 
+/** The identity of the data this process prepared, to record with a new study or compare with a stored one. */
+function identityOf(prepared: PreparedData): DataIdentity {
+  return dataIdentity(prepared.fingerprint, prepared.ref.description);
+}
+
+/**
+ * The settings this process runs a stored study with: the stored ones, with the data read
+ * from where this machine keeps them (`local`: --data, or the YAML's source). Not written
+ * back: the study keeps the source it was created with, and the fingerprint decides
+ * whether both are the same data (study/data-identity.ts).
+ */
+function withLocalData(settings: StudySettings, local: string | undefined): StudySettings {
+  return local === undefined ? settings : { ...settings, data: { ...settings.data, source: local } };
+}
+
+/**
+ * Continues a stored study: the data are prepared and compared with the study's before
+ * anything is written (new runtime settings included), then the study runs.
+ */
+async function continueWith(store: Storage, dbPath: string, existing: StudyRecord, settings: StudySettings, localSource: string | undefined, f: RunFlags, space: { readonly file: string; readonly yaml: string }): Promise<void> {
+  const stored = existing.settings as StudySettings;
+  const local = withLocalData(settings, localSource);
+  const prepared = await prepare(local, dbPath, f.json, space);
+  await checkDataIdentity(store, existing, identityOf(prepared));
+  if (!sameJson(settings, stored)) await store.updateStudySettings(existing.id, settings);
+  await execute(store, dbPath, { ...existing, settings }, local, prepared, f);
+}
+
 /** Runs a stored study to its target and prints the top of its leaderboard. */
 async function execute(storage: Storage, dbPath: string, record: StudyRecord, settings: StudySettings, prepared: PreparedData, f: RunFlags): Promise<void> {
   const observer = createObserver({ json: f.json, direction: settings.objective.direction, metric: settings.objective.metric });
@@ -169,6 +198,7 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
         trainer,
         signal: interrupt.signal,
         classes: prepared.info.classes,
+        data: identityOf(prepared),
         log: f.json ? undefined : (m) => process.stderr.write(`${m}\n`),
       });
     } finally {
@@ -232,10 +262,9 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       if (!sameJson(stored.params, fromYaml.params) || stored.model !== fromYaml.model || !sameJson(stored.objective, fromYaml.objective)) {
         throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${argv.db} with another model, objective or search space; name a new one with --study`);
       }
-      const settings = applyRuntimeFlags(stored, argv);
-      const prepared = await prepare(settings, argv.db, argv.json, { file: argv.space, yaml: parsed.yaml });
-      if (!sameJson(settings, stored)) await store.updateStudySettings(existing.id, settings);
-      await execute(store, argv.db, { ...existing, settings }, settings, prepared, argv);
+      // This machine's copy of the data: --data, else the YAML's source (each machine may
+      // keep its copy where it likes; the fingerprint tells whether it is the study's).
+      await continueWith(store, argv.db, existing, applyRuntimeFlags(stored, argv), fromYaml.data.source, argv, { file: argv.space, yaml: parsed.yaml });
     };
     try {
       const existing = storage === null ? null : await storage.getStudy(fromYaml.study);
@@ -251,6 +280,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
           metric: fromYaml.objective.metric,
           yaml: parsed.yaml,
           settings: fromYaml,
+          systemAttrs: { [DATA_IDENTITY_ATTR]: identityOf(prepared) },
           enqueue: fromYaml.enqueue.map((params) => ({ params, distributions: distributionsOf(fromYaml.params, params) })),
         });
       } catch (err) {
@@ -272,6 +302,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
   builder: (y) =>
     y
       .positional('study', { type: 'string', demandOption: true, describe: 'Study name' })
+      .option('data', { type: 'string', requiresArg: true, describe: "This machine's copy of the study's data (.h5 or .csv), when not where the study was created" })
       .options(runFlags)
       .example('$0 resume cnngru', 'finish the interrupted trials and the rest of the budget')
       .example('$0 resume cnngru --trials 40 --workers 1 --backend tensorflow-gpu', 'raise the target and move the study to a GPU'),
@@ -281,11 +312,9 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       const existing = await pickStudy(storage, argv.study, argv.db);
       const stored = existing.settings as StudySettings;
       if (!stored || !('model' in stored)) throw new InputError(`study "${argv.study}" was created through the library API; resume it from your code`);
-      const settings = applyRuntimeFlags(stored, argv);
+      const local = argv.data !== undefined ? dataFlag(argv.data) : undefined;
       // Positions in the YAML stored with the study, named as the study.
-      const prepared = await prepare(settings, argv.db, argv.json, { file: `study ${existing.name} (stored YAML)`, yaml: existing.yaml ?? '' });
-      if (!sameJson(settings, stored)) await storage.updateStudySettings(existing.id, settings);
-      await execute(storage, argv.db, { ...existing, settings }, settings, prepared, { ...argv, study: argv.study });
+      await continueWith(storage, argv.db, existing, applyRuntimeFlags(stored, argv), local, { ...argv, study: argv.study }, { file: `study ${existing.name} (stored YAML)`, yaml: existing.yaml ?? '' });
     } finally {
       await storage.close();
     }

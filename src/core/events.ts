@@ -13,6 +13,7 @@ export type RunEvent =
   | { readonly event: 'trial_start'; readonly trial: number; readonly params: Params; readonly seed: number; readonly resumed_from_epoch: number }
   | { readonly event: 'epoch'; readonly trial: number; readonly epoch: number; readonly epochs: number; readonly value: number; readonly metrics: Metrics; readonly decision: 'continue' | 'prune' }
   | { readonly event: 'trial_end'; readonly trial: number; readonly state: TrialState; readonly value: number | null; readonly epochs: number; readonly duration_s: number; readonly reason?: string }
+  | { readonly event: 'trial_lost'; readonly trial: number; readonly holder: { readonly host: string | null; readonly pid: number | null; readonly retries: number }; readonly message: string }
   | { readonly event: 'interrupt'; readonly message: string }
   | { readonly event: 'study_end'; readonly study: string; readonly counts: Readonly<Record<string, number>>; readonly best: { readonly trial: number; readonly value: number } | null; readonly wall_s: number };
 

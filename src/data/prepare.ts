@@ -26,6 +26,7 @@ import { BalancedTrainingData, BalancingError, dataInfoOf } from './training-dat
 import type { DataInfo, TrainingData, TrainingDataOptions } from './types.js';
 import { checkClassesToLearn, checkIgnoredClasses, checkSmoteClassSizes, checkValidationClasses } from './split-checks.js';
 import { foldRows, foldSplit } from './folds.js';
+import { FingerprintHasher, cacheFingerprint, cachedFingerprint } from './fingerprint.js';
 import { DEFAULT_MEMORY_BUDGET } from '../config/defaults.js';
 
 /** Bumped whenever the synthetic generator's output changes, to invalidate caches. */
@@ -113,6 +114,8 @@ export interface PreparedData {
   /** Cross-validation: the same for each fold. */
   readonly folds?: readonly { readonly sizes: PreparedData['sizes']; readonly classCounts: PreparedData['classCounts'] }[];
   readonly smote: { readonly file: string; readonly cached: boolean; readonly buildMs: number; readonly bytes: number } | null;
+  /** The content hash of the signals, labels and groups (fingerprint.ts): equal for the same data anywhere. */
+  readonly fingerprint: string;
 }
 
 function fileIdentity(path: string): string {
@@ -156,6 +159,7 @@ interface LoadedData {
   /** Signals in shared memory, or null when they stay in `hdf5Path`. */
   readonly shared: SharedSignals | null;
   readonly hdf5Path: string | null;
+  readonly fingerprint: string;
 }
 
 /** Reads an HDF5 file: labels, groups, and the signals into shared memory when they fit. */
@@ -179,19 +183,27 @@ async function loadHdf5(path: string, identity: string, description: string, bud
     // A file already checked (same path, size and mtime) is not scanned again: every worker
     // process of a study calls prepareStudyData, and the scan of a large file takes seconds.
     const checkedMarker = join(cacheDir, `checked-${hash(identity)}`);
-    if (fits || !existsSync(checkedMarker)) {
+    // The fingerprint is hashed in the same pass, once per file identity.
+    let fingerprint = cachedFingerprint(cacheDir, hash(identity));
+    if (fits || !existsSync(checkedMarker) || fingerprint === null) {
       log(`${fits ? 'loading' : 'checking'} ${count} signals of ${path} (${(bytes / 1024 ** 2).toFixed(1)} MiB as float32, budget ${(budget / 1024 ** 2).toFixed(0)} MiB)`);
+      const hasher = fingerprint === null ? new FingerprintHasher({ count, length, channels }) : null;
       for (let a = 0; a < count; a += blockRows) {
         const b = Math.min(count, a + blockRows);
         const rows = ds.readRange(a, b);
         target?.view.set(rows, a * rowSize);
+        hasher?.addSignals(rows);
+      }
+      if (hasher !== null) {
+        fingerprint = hasher.digest(labels, groups);
+        cacheFingerprint(cacheDir, hash(identity), fingerprint);
       }
       if (!fits) {
         mkdirSync(cacheDir, { recursive: true });
         writeFileSync(checkedMarker, `${identity}\n`);
       }
     }
-    return { identity, description, file: path, labelPlace: ds.layout.labels.path, labels, groups, groupNames: named?.names ?? null, count, length, channels, shared: target?.shared ?? null, hdf5Path: fits ? null : path };
+    return { identity, description, file: path, labelPlace: ds.layout.labels.path, labels, groups, groupNames: named?.names ?? null, count, length, channels, shared: target?.shared ?? null, hdf5Path: fits ? null : path, fingerprint: fingerprint! };
   } finally {
     ds.close();
   }
@@ -217,11 +229,17 @@ async function loadSynthetic(settings: DataSettings, budget: number, cacheDir: s
   if (bytes <= budget) {
     log(`generating ${description} in shared memory`);
     const { shared, view } = allocateSharedSignals(n, BEAT_LENGTH, channels);
+    const known = cachedFingerprint(cacheDir, hash(identity));
+    const hasher = known === null ? new FingerprintHasher({ count: n, length: BEAT_LENGTH, channels }) : null;
     await generateSyntheticBlocks({ n, seed, multilabel }, 4096, (block, start) => {
       view.set(block.signals, start * BEAT_LENGTH * channels);
+      hasher?.addSignals(block.signals);
       collect(block, start);
     });
-    return { identity, description, file: description, labels: labelsOf(), groups, groupNames: null, count: n, length: BEAT_LENGTH, channels, shared, hdf5Path: null };
+    const labels = labelsOf();
+    const fingerprint = known ?? hasher!.digest(labels, groups);
+    if (known === null) cacheFingerprint(cacheDir, hash(identity), fingerprint);
+    return { identity, description, file: description, labels, groups, groupNames: null, count: n, length: BEAT_LENGTH, channels, shared, hdf5Path: null, fingerprint };
   }
   // Over budget: write the set to an HDF5 file in the cache once, then read it lazily.
   mkdirSync(cacheDir, { recursive: true });
@@ -362,6 +380,7 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
     ...countsOf(split),
     ...(folds ? { folds: folds.map(countsOf) } : {}),
     smote: smoteReport,
+    fingerprint: data.fingerprint,
   };
 }
 

@@ -43,6 +43,9 @@ abstract class Tally implements RunObserver {
       case 'epoch':
         this.running.set(e.trial, { epoch: e.epoch + 1, epochs: e.epochs });
         break;
+      case 'trial_lost':
+        this.running.delete(e.trial);
+        break;
       case 'trial_end':
         this.running.delete(e.trial);
         if (e.state === 'COMPLETE' || e.state === 'PRUNED' || e.state === 'FAIL') this.counts[e.state] += 1;
@@ -94,6 +97,7 @@ export class PlainLogObserver extends Tally {
       case 'trial_end':
         line(`trial ${e.trial} ${e.state}${e.value !== null ? ` ${this.metric} ${fmt(e.value)}` : ''} after ${e.epochs} epochs, ${e.duration_s.toFixed(1)} s${e.reason ? `: ${e.reason}` : ''} | ${this.finished}/${this.target} done; ${this.summary()}`);
         break;
+      case 'trial_lost':
       case 'interrupt':
         line(e.message);
         break;
@@ -144,6 +148,15 @@ export class TerminalProgressObserver extends Tally {
           this.#trials.delete(e.trial);
         }
         if (e.reason) this.#multibar.log(`trial ${e.trial} ${e.state}: ${e.reason}\n`);
+        break;
+      }
+      case 'trial_lost': {
+        const bar = this.#trials.get(e.trial);
+        if (bar) {
+          this.#multibar.remove(bar);
+          this.#trials.delete(e.trial);
+        }
+        this.#multibar.log(`${e.message}\n`);
         break;
       }
       case 'interrupt':

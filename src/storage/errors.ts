@@ -61,6 +61,26 @@ export class TrialStateError extends StorageError {
   }
 }
 
+/**
+ * A leased write to a trial that is no longer RUNNING under that lease: another process took
+ * it over (reclaimTrial), or it was released or finished meanwhile. Nothing was written; the
+ * writer must stop the trial without any further write (types.ts, "Ownership of RUNNING
+ * trials"). A TrialStateError, so every refused write to a finished trial still is one.
+ */
+export class LeaseLostError extends TrialStateError {
+  constructor(
+    trialId: number,
+    number: number,
+    state: string,
+    action: string,
+    /** The trial's owner now (null when it has none: WAITING or finished without one). */
+    readonly holder: { readonly host: string | null; readonly pid: number | null; readonly retries: number },
+  ) {
+    super(trialId, number, state, action);
+    this.message = `cannot ${action} trial ${number} (id ${trialId}): this process no longer holds it (now ${state}${holder.host !== null ? ` under ${holder.host}:${holder.pid}, retry ${holder.retries}` : ''})`;
+  }
+}
+
 /** The database stayed locked by other writers for longer than the retry budget. */
 export class StorageBusyError extends StorageError {}
 

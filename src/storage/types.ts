@@ -17,12 +17,18 @@
  *  - reclaimTrial: RUNNING to RUNNING under a new owner, retries + 1;
  *  - finishTrial: RUNNING to COMPLETE, PRUNED or FAIL (a WAITING trial cannot be finished).
  *
- * Ownership of RUNNING trials. A RUNNING trial records its owner (host, pid) and heartbeat,
- * but the storage does not check who writes to it: callers write a RUNNING trial only from
- * its owner. Another process takes one over only through reclaimTrial, which is optimistic
- * (it succeeds only if the trial is still RUNNING with the retries the caller saw), so of
- * several processes reclaiming one trial exactly one wins. A former owner still running is
- * not stopped by the storage: its writes succeed until the trial finishes.
+ * Ownership of RUNNING trials. A RUNNING trial records its owner (host, pid), its retries and
+ * its heartbeat. The process that claimed, created or reclaimed it holds its lease (Lease:
+ * that owner and those retries). Every write to a trial takes an optional lease; given, the
+ * write is applied only while the trial is still RUNNING under exactly that lease, and
+ * otherwise refused with LeaseLostError (nothing written). The check is part of the write's
+ * transaction: the guard `state = 'RUNNING' AND host = ? AND pid = ? AND retries = ?` on the
+ * trial's row. Another process takes a trial over only through reclaimTrial, which is
+ * optimistic (it succeeds only if the trial is still RUNNING with the retries the caller
+ * saw), so of several processes reclaiming one trial exactly one wins, and its retries + 1
+ * ends every earlier lease: a former owner that comes back writes nothing more to the
+ * trial (intermediate values, heartbeat, finish, attributes, checkpoint artifact, release).
+ * Writes without a lease (the library's ask/tell, tools) are not owner-checked.
  *
  * Finished trials are immutable. Every write to a COMPLETE, PRUNED or FAIL trial throws
  * TrialStateError (params, seed, backend, intermediate values, attributes, finishing or
@@ -41,7 +47,8 @@
  * any machine sharing the storage can continue or export it with no shared folder. They
  * are the one exception to immutability: a finished trial's artifacts may still be put
  * (the model kept at the end) and deleted (a model that fell out of the top, a checkpoint no
- * longer needed). A put replaces the artifact of that key whole, in one transaction.
+ * longer needed). A put replaces the artifact of that key whole, in one transaction; a put
+ * with a lease is refused like any other leased write once the lease is lost.
  */
 import type { Direction, Distribution, Params } from '../core/search-space.js';
 import type { FrozenTrial, Metrics, TrialState } from '../core/trial.js';
@@ -64,6 +71,12 @@ export interface NewStudy {
   readonly metric: string;
   readonly yaml: string | null;
   readonly settings: unknown;
+  /**
+   * Study system attributes written in the same transaction as the study (the data
+   * fingerprint: a study is never seen without it, so two processes creating one study at
+   * once cannot each record their own data).
+   */
+  readonly systemAttrs?: Readonly<Record<string, unknown>>;
   /** Configurations to try first, created as WAITING trials in the same transaction as the study. */
   readonly enqueue?: readonly { readonly params: Params; readonly distributions: Readonly<Record<string, Distribution>> }[];
 }
@@ -88,6 +101,15 @@ export interface StudyAttrs {
 export interface Owner {
   readonly host: string;
   readonly pid: number;
+}
+
+/**
+ * The right to write a RUNNING trial: its owner and its retry count as the writer claimed
+ * it (see "Ownership of RUNNING trials" above). `leaseOf` (lease.ts) reads it off a claimed trial.
+ */
+export interface Lease {
+  readonly owner: Owner;
+  readonly retries: number;
 }
 
 export interface NewTrial {
@@ -181,21 +203,24 @@ export interface Storage {
    * claimWaitingTrial (oldest first) resumes it. A no-op for a WAITING trial;
    * TrialStateError for a finished one.
    */
-  releaseTrial(trialId: number): Promise<void>;
-  setTrialParams(trialId: number, params: Params, distributions: Readonly<Record<string, Distribution>>): Promise<void>;
-  setTrialSeed(trialId: number, seed: number): Promise<void>;
-  setTrialBackend(trialId: number, backend: string): Promise<void>;
+  releaseTrial(trialId: number, lease?: Lease): Promise<void>;
+  setTrialParams(trialId: number, params: Params, distributions: Readonly<Record<string, Distribution>>, lease?: Lease): Promise<void>;
+  setTrialSeed(trialId: number, seed: number, lease?: Lease): Promise<void>;
+  setTrialBackend(trialId: number, backend: string, lease?: Lease): Promise<void>;
   /**
    * Upserts the value of `step` (a resumed trial may report a step again).
    * A finished trial is immutable, as in Optuna: this and every other write to it (params,
    * seed, backend, attributes) throws TrialStateError; a late heartbeat is ignored.
+   * Every write of this group given a `lease` throws LeaseLostError (a TrialStateError)
+   * instead once that lease is no longer the trial's, and writes nothing.
    */
-  reportIntermediate(trialId: number, step: number, value: number, metrics?: Metrics): Promise<void>;
-  heartbeat(trialId: number): Promise<void>;
+  reportIntermediate(trialId: number, step: number, value: number, metrics?: Metrics, lease?: Lease): Promise<void>;
+  /** Without a lease, a heartbeat to a trial that is no longer RUNNING is ignored; with one, LeaseLostError. */
+  heartbeat(trialId: number, lease?: Lease): Promise<void>;
   /** Ends a RUNNING trial. Throws if the trial is already finished. */
-  finishTrial(trialId: number, finish: FinishTrial): Promise<FrozenTrial>;
-  setUserAttr(trialId: number, key: string, value: unknown): Promise<void>;
-  setSystemAttr(trialId: number, key: string, value: unknown): Promise<void>;
+  finishTrial(trialId: number, finish: FinishTrial, lease?: Lease): Promise<FrozenTrial>;
+  setUserAttr(trialId: number, key: string, value: unknown, lease?: Lease): Promise<void>;
+  setSystemAttr(trialId: number, key: string, value: unknown, lease?: Lease): Promise<void>;
 
   getTrial(studyId: number, number: number): Promise<FrozenTrial | null>;
   getTrialById(trialId: number): Promise<FrozenTrial | null>;
@@ -204,8 +229,8 @@ export interface Storage {
   countTrials(studyId: number, states?: readonly TrialState[]): Promise<number>;
   leaderboard(studyId: number, query?: LeaderboardQuery): Promise<LeaderboardRow[]>;
 
-  /** Stores (replacing) the artifact `key` of a trial; any state. */
-  putTrialArtifact(trialId: number, key: string, bytes: Uint8Array): Promise<void>;
+  /** Stores (replacing) the artifact `key` of a trial; any state without a lease, RUNNING under it with one. */
+  putTrialArtifact(trialId: number, key: string, bytes: Uint8Array, lease?: Lease): Promise<void>;
   /** null when the trial has no artifact of that key. */
   getTrialArtifact(trialId: number, key: string): Promise<Uint8Array | null>;
   /** A no-op when there is none. */

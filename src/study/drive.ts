@@ -7,15 +7,24 @@ import type { EpochDecision } from '../train/options.js';
 import type { FrozenTrial, Metrics } from '../core/trial.js';
 import { scalarMetrics } from '../core/trial.js';
 import { CV_RUNNING_OBJECTIVE } from '../train/epoch-metrics.js';
-import { DatabaseFileError } from '../storage/errors.js';
+import type { Lease } from '../storage/types.js';
+import { DatabaseFileError, LeaseLostError } from '../storage/errors.js';
+import { readCheckpointBytes, writeCheckpointBytes } from '../train/checkpoint.js';
+import { runCheckpointEpoch } from '../train/run-checkpoint.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
 import { FolderNotWritableError, folderProblem } from './paths.js';
+
+/** The key of a trial's epoch checkpoint among its artifacts (storage/types.ts). */
+export const CHECKPOINT_ARTIFACT = 'checkpoint';
 
 export interface DriveContext {
   readonly study: Study;
   readonly settings: StudySettings;
   readonly observer: RunObserver;
-  /** Folder holding one checkpoint folder per trial (beside the database). */
+  /**
+   * Folder holding one checkpoint folder per trial: this machine's cache of the checkpoints
+   * kept in the storage (see restoreCheckpoint and storeCheckpoint).
+   */
   readonly checkpointRoot: string;
   /** Backend name recorded on each trial. */
   readonly backend: string;
@@ -35,6 +44,8 @@ export interface TrialEnd {
   readonly released: boolean;
   /** Its trainer did not stop before `abandon`: the driver stopped waiting for it. */
   readonly abandoned: boolean;
+  /** Another process took the trial over (this one's lease was refused): stopped here, nothing written. */
+  readonly lost: LeaseLostError | null;
   readonly busyS: number;
 }
 
@@ -88,9 +99,51 @@ export function isEnvironmentFailure(err: unknown): err is DatabaseFileError | F
 }
 
 /**
- * Runs one asked trial to its end: reports each epoch to storage and the pruner, keeps its
- * heartbeat, and records how it finished, whatever the trainer (threads or processes): the
- * study process is the only one that writes.
+ * Brings the trial's checkpoint from the storage into this machine's cache folder before it
+ * trains, so that a trial started on another machine continues from its last stored epoch.
+ * The newer of the two is kept: the local file may be one epoch ahead of the stored one
+ * when this machine itself died between writing it and storing it (storeCheckpoint), and
+ * either is a state of the same trajectory (same params, seed and settings; the training
+ * loop refuses one of another configuration).
+ */
+export async function restoreCheckpoint(study: Study, trialId: number, dir: string): Promise<void> {
+  const stored = await study.storage.getTrialArtifact(trialId, CHECKPOINT_ARTIFACT);
+  if (stored === null) return;
+  const local = await readCheckpointBytes(dir);
+  if (local !== null && runCheckpointEpoch(local, dir) >= runCheckpointEpoch(stored, `stored for trial id ${trialId}`)) return;
+  await writeCheckpointBytes(dir, stored);
+}
+
+/**
+ * Stores the checkpoint the trainer has just written for `epoch` (the worker writes it before
+ * it reports the epoch and waits for the answer, protocol.ts) as the trial's checkpoint
+ * artifact, under the trial's lease.
+ *
+ * Order, so that a trial's stored epochs and its stored checkpoint agree after a crash at any
+ * point: (1) the local file of epoch e, (2) the stored checkpoint of e, (3) the reported value
+ * of e. A crash before (2) leaves the checkpoint of e-1 and e-1 reported: epoch e, never
+ * recorded, is trained again (the same trajectory, so the same value). A crash between (2)
+ * and (3) leaves checkpoint e with e-1 reported: the restored run reports epoch e again from
+ * the checkpoint's history (train/loop.ts) without training it. After (3) both say e. So no
+ * recorded epoch is trained twice and none is skipped. The opposite order would leave a
+ * reported epoch e with the checkpoint of e-1 and train a recorded epoch again.
+ */
+async function storeCheckpoint(study: Study, trialId: number, lease: Lease, dir: string, epoch: number): Promise<void> {
+  const bytes = await readCheckpointBytes(dir);
+  // A trainer that keeps no checkpoint (the scheduler tests' scripted one) has none to store.
+  if (bytes === null) return;
+  const at = runCheckpointEpoch(bytes, dir);
+  if (at !== epoch) throw new Error(`the checkpoint in ${dir} is of epoch ${at}, not of the epoch ${epoch} just reported`);
+  await study.storage.putTrialArtifact(trialId, CHECKPOINT_ARTIFACT, bytes, lease);
+}
+
+/**
+ * Runs one asked trial to its end: restores its stored checkpoint, stores each epoch's
+ * checkpoint and reports the epoch to storage and the pruner, keeps its heartbeat, and
+ * records how it finished, whatever the trainer (threads or processes): the study process
+ * is the only one that writes. Every write goes with the trial's lease: once one is
+ * refused (another process took the trial over after this one's heartbeat went stale), the
+ * trainer is stopped and nothing more is written, not even a release.
  *
  * An environment failure (see isEnvironmentFailure; for a failed trial, the checkpoint
  * folder is probed to tell a broken disk from a broken trial) is not the trial's fault:
@@ -105,26 +158,42 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   const { study, observer } = ctx;
   const storage = study.storage;
   const metric = study.config.metric;
+  const lease = trial.lease;
+  const dir = checkpointDirOf(ctx.checkpointRoot, trial.number);
   const started = performance.now();
   // A holder, not a `let`: it is set inside callbacks, which control-flow analysis cannot see.
-  const failed: { environment: Error | null } = { environment: null };
+  const failed: { environment: Error | null; lost: LeaseLostError | null } = { environment: null, lost: null };
   const stopRun = (err: Error): void => {
     failed.environment ??= err;
     ctx.onFatal(err);
   };
+  // Lost: the trainer stops (as on an interrupt) and its outcome is not recorded.
+  const lost = new AbortController();
+  const loseTrial = (err: LeaseLostError): void => {
+    failed.lost ??= err;
+    lost.abort();
+  };
+  const trainSignal = AbortSignal.any([signal, lost.signal]);
   const beat = setInterval(() => {
-    storage.heartbeat(trial.id).catch(() => {});
+    storage.heartbeat(trial.id, lease).catch((err: unknown) => {
+      if (err instanceof LeaseLostError) loseTrial(err);
+    });
   }, ctx.heartbeatMs);
   beat.unref();
   const onEpoch = async (epoch: number, metrics: Metrics): Promise<EpochDecision> => {
-    // Handed back already: the trial may be someone else's by now.
-    if (abandon?.aborted === true) return 'continue';
+    // Handed back already, or taken over: the trial may be someone else's by now.
+    if (abandon?.aborted === true || lost.signal.aborted) return 'continue';
     // A cross-validated trial is judged by the running mean of its folds (src/worker/cross-validated.ts).
     const value = objectiveOf(metrics, CV_RUNNING_OBJECTIVE in metrics ? CV_RUNNING_OBJECTIVE : metric);
     let prune: boolean;
     try {
+      await storeCheckpoint(study, trial.id, lease, dir, epoch);
       prune = await trial.report(epoch, value, metrics);
     } catch (err) {
+      if (err instanceof LeaseLostError) {
+        loseTrial(err);
+        return 'continue';
+      }
       if (!isEnvironmentFailure(err)) throw err;
       // The run stops (the trainer is told through the abort signal); the epoch was not
       // stored, and a resume redoes it from the previous checkpoint or reports it again.
@@ -138,66 +207,80 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   let finished: FrozenTrial | null = null;
   let released = false;
   let reason: string | undefined;
+  const busy = (): number => (performance.now() - started) / 1000;
   try {
+    await restoreCheckpoint(study, trial.id, dir);
     const existing = await storage.getTrialById(trial.id);
     const resumedFrom = existing?.intermediate.at(-1)?.step ?? 0;
-    await storage.setTrialBackend(trial.id, ctx.backend);
-    await storage.heartbeat(trial.id);
+    await storage.setTrialBackend(trial.id, ctx.backend, lease);
+    await storage.heartbeat(trial.id, lease);
     observer.emit({ event: 'trial_start', trial: trial.number, params: trial.params, seed: trial.seed, resumed_from_epoch: resumedFrom });
-    const result = await unlessAbandoned(trainer.train(taskOf(ctx, trial), onEpoch, signal), abandon);
+    const result = await unlessAbandoned(trainer.train(taskOf(ctx, trial), onEpoch, trainSignal), abandon);
     if (result === ABANDONED) {
       // Handed back like an interrupted trial. Its last epoch checkpoint stays; should the
       // trainer still write one before it is closed, that is the same trajectory's next.
-      return { trial: null, released: await releaseQuietly(study, trial.id), abandoned: true, busyS: (performance.now() - started) / 1000 };
+      return { trial: null, released: await releaseQuietly(study, trial.id, lease), abandoned: true, lost: null, busyS: busy() };
     }
+    if (failed.lost !== null) throw failed.lost;
     if (failed.environment !== null) throw failed.environment;
-    await storage.setSystemAttr(trial.id, 'train', {
-      best_epoch: result.bestEpoch,
-      stopped_early: result.stoppedEarly,
-      num_params: result.numParams,
-      resumed_from_epoch: result.resumedFromEpoch,
-    });
-    if (result.cv) await storage.setSystemAttr(trial.id, 'cv', result.cv);
-    if (result.backend) await storage.setTrialBackend(trial.id, result.backend);
+    await storage.setSystemAttr(
+      trial.id,
+      'train',
+      {
+        best_epoch: result.bestEpoch,
+        stopped_early: result.stoppedEarly,
+        num_params: result.numParams,
+        resumed_from_epoch: result.resumedFromEpoch,
+      },
+      lease,
+    );
+    if (result.cv) await storage.setSystemAttr(trial.id, 'cv', result.cv, lease);
+    if (result.backend) await storage.setTrialBackend(trial.id, result.backend, lease);
     switch (result.state) {
       case 'COMPLETE': {
         const value = objectiveOf(result.bestMetrics, metric);
         const metrics: Metrics = { ...(result.testMetrics ?? {}) };
-        finished = await study.tell(trial.number, Number.isFinite(value) ? { state: 'complete', value, metrics } : { state: 'failed', reason: `objective ${metric} is ${value}` });
+        finished = await study.tell(trial.number, Number.isFinite(value) ? { state: 'complete', value, metrics } : { state: 'failed', reason: `objective ${metric} is ${value}` }, lease);
         break;
       }
       case 'PRUNED':
-        finished = await study.tell(trial.number, { state: 'pruned' });
+        finished = await study.tell(trial.number, { state: 'pruned' }, lease);
         break;
       case 'FAIL':
         reason = result.failReason ?? 'failed';
-        finished = await study.tell(trial.number, { state: 'failed', reason });
+        finished = await study.tell(trial.number, { state: 'failed', reason }, lease);
         break;
       case 'INTERRUPTED':
-        await storage.releaseTrial(trial.id);
+        await storage.releaseTrial(trial.id, lease);
         released = true;
         break;
     }
   } catch (err) {
-    let environment = isEnvironmentFailure(err) ? err : failed.environment ?? folderProblem(checkpointDirOf(ctx.checkpointRoot, trial.number), 'checkpoint folder');
+    if (err instanceof LeaseLostError) return lostEnd(ctx, trial.number, err, busy(), beat);
+    let environment = isEnvironmentFailure(err) ? err : failed.environment ?? folderProblem(dir, 'checkpoint folder');
     if (environment === null) {
       reason = errorReason(err);
       try {
-        finished = await study.tell(trial.number, { state: 'failed', reason });
+        finished = await study.tell(trial.number, { state: 'failed', reason }, lease);
       } catch (tellErr) {
+        if (tellErr instanceof LeaseLostError) return lostEnd(ctx, trial.number, tellErr, busy(), beat);
         if (!isEnvironmentFailure(tellErr)) throw tellErr;
         environment = tellErr;
       }
     }
     if (environment !== null) {
       stopRun(environment);
-      released = await releaseQuietly(study, trial.id);
+      released = await releaseQuietly(study, trial.id, lease);
     }
   } finally {
     clearInterval(beat);
   }
-  const busyS = (performance.now() - started) / 1000;
+  const busyS = busy();
   if (finished) {
+    // Only now: deleted before the finish, a crash in between would leave a RUNNING trial
+    // without its checkpoint, to be trained again from epoch 0. A crash after the finish
+    // leaves a checkpoint nobody needs, which the next run of the study deletes.
+    await deleteQuietly(study, trial.id);
     observer.emit({
       event: 'trial_end',
       trial: trial.number,
@@ -208,7 +291,30 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
       ...(reason ? { reason } : {}),
     });
   }
-  return { trial: finished, released, abandoned: false, busyS };
+  return { trial: finished, released, abandoned: false, lost: null, busyS };
+}
+
+/** How a trial taken over by another process ends here: told to the observer, nothing written. */
+function lostEnd(ctx: DriveContext, number: number, err: LeaseLostError, busyS: number, beat: NodeJS.Timeout): TrialEnd {
+  clearInterval(beat);
+  const h = err.holder;
+  const holder = h.host !== null ? `${h.host} (pid ${h.pid}, retry ${h.retries})` : `nobody (${err.state})`;
+  ctx.observer.emit({
+    event: 'trial_lost',
+    trial: number,
+    holder: h,
+    message: `trial ${number}: taken over by ${holder} after this process's heartbeat went stale; stopped here without writing to it`,
+  });
+  return { trial: null, released: false, abandoned: false, lost: err, busyS };
+}
+
+/** Deletes a finished trial's stored checkpoint; a failure only leaves it for the next run's sweep. */
+async function deleteQuietly(study: Study, trialId: number): Promise<void> {
+  try {
+    await study.storage.deleteTrialArtifact(trialId, CHECKPOINT_ARTIFACT);
+  } catch {
+    // swept by the next run (runner.ts, sweepCheckpoints)
+  }
 }
 
 /**
@@ -217,9 +323,9 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
  * then stays RUNNING under this process, whose death makes it an orphan that the next run
  * takes over from its checkpoint.
  */
-async function releaseQuietly(study: Study, trialId: number): Promise<boolean> {
+async function releaseQuietly(study: Study, trialId: number, lease: Lease): Promise<boolean> {
   try {
-    await study.storage.releaseTrial(trialId);
+    await study.storage.releaseTrial(trialId, lease);
     return true;
   } catch {
     return false;

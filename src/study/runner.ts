@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostName } from '../core/host.js';
 import type { StudySettings } from '../config/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import type { RunObserver } from '../core/events.js';
@@ -7,8 +7,11 @@ import { FINISHED_STATES, type FrozenTrial } from '../core/trial.js';
 import { expectedBackend } from '../backend/probe.js';
 import { configFromRecord } from './api.js';
 import { Study, type AskedTrial } from './study.js';
-import { driveTrial, type TrialEnd } from './drive.js';
+import { CHECKPOINT_ARTIFACT, driveTrial, type TrialEnd } from './drive.js';
+import { leaseOf } from '../storage/lease.js';
+import { TrialStateError } from '../storage/errors.js';
 import { cacheDir, checkpointRootOf, ensureWritableFolder } from './paths.js';
+import { checkDataIdentity, type DataIdentity } from './data-identity.js';
 
 export interface RunStudyOptions {
   readonly storage: Storage;
@@ -25,6 +28,15 @@ export interface RunStudyOptions {
   readonly signal: AbortSignal;
   /** Class names of the study's data, stored on the study (reports name classes by them). */
   readonly classes: readonly string[];
+  /**
+   * The data this process trains on: compared with the study's before anything is written
+   * (a different fingerprint is bad input), recorded on a study that has none.
+   */
+  readonly data?: DataIdentity;
+  /**
+   * How often a running trial's heartbeat is written, and how often a run with a free worker
+   * looks for trials to take over (default: a quarter of `heartbeat_grace_s`, at most 5 s).
+   */
   readonly heartbeatMs?: number;
   /**
    * How long a stop waits for the running trials (default 8000 ms, within the 9 s after which
@@ -57,19 +69,42 @@ function pidAlive(pid: number): boolean {
  * A RUNNING trial nobody is running any more: its process is gone (same host, pid dead) or
  * its heartbeat is older than the grace period (another host, or a reused pid).
  */
-export function isOrphaned(t: FrozenTrial, graceS: number, now = Date.now(), host = hostname()): boolean {
+export function isOrphaned(t: FrozenTrial, graceS: number, now = Date.now(), host = hostName()): boolean {
   if (t.state !== 'RUNNING') return false;
   const beat = (t.heartbeatAt ?? t.startedAt)?.getTime() ?? 0;
   if (now - beat > graceS * 1000) return true;
   return t.host === host && t.pid !== null && t.pid !== process.pid && !pidAlive(t.pid);
 }
 
+/** The heartbeat period for a grace: four beats may be missed before a trial counts as dead. */
+export function heartbeatIntervalMs(graceS: number): number {
+  return Math.min(5000, Math.max(100, graceS * 250));
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * Runs a study to its target: `budget.trials` trials in all, counted across every process
- * sharing the database, `settings.workers` at a time on `trainer`. Order: orphaned RUNNING
- * trials (retried from their last checkpoint with the same params and seed, up to
- * `max_retries`), then WAITING ones (enqueued or interrupted), then new ones from the
- * sampler.
+ * and machine sharing the storage, `settings.workers` at a time on `trainer`. Each time a
+ * worker is free: an orphaned RUNNING trial first (its heartbeat older than
+ * `heartbeat_grace_s`, or its process gone on this host: taken over with reclaimTrial and
+ * retried from its stored checkpoint with the same params and seed, up to `max_retries`),
+ * then a WAITING one (enqueued or interrupted), then a new one from the sampler. Once the
+ * target is allotted, the run stays while other processes still run trials of the study,
+ * looking for orphans every heartbeat period, so that a machine that dies mid-trial is
+ * replaced by any live one without a restart.
  *
  * An abort of `signal` stops the run (see RunStudyOptions.signal); it returns within
  * `stopWaitMs` of it, with `interrupted` set.
@@ -84,6 +119,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
   const { storage, settings, observer, trainer } = opts;
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
+  if (opts.data !== undefined) await checkDataIdentity(storage, opts.record, opts.data);
   const study = new Study(storage, opts.record, configFromRecord(opts.record));
   const target = settings.budget.trials;
   const workers = settings.workers;
@@ -91,7 +127,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
   ensureWritableFolder(root, 'checkpoint folder');
   ensureWritableFolder(cacheDir(opts.dbPath), 'data cache folder');
 
-  const retry = await recoverOrphans(study, settings, log);
+  await sweepCheckpoints(study);
   const backendLabel = await expectedBackend(settings.backend);
 
   await storage.setStudySystemAttr(study.id, 'classes', opts.classes);
@@ -120,12 +156,15 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
     failure.error ??= err;
     stop.abort();
   };
-  const ctx = { study, settings, observer, checkpointRoot: root, backend: backendLabel, heartbeatMs: opts.heartbeatMs ?? 5000, onFatal };
+  const heartbeatMs = opts.heartbeatMs ?? heartbeatIntervalMs(settings.heartbeat_grace_s);
+  const ctx = { study, settings, observer, checkpointRoot: root, backend: backendLabel, heartbeatMs, onFatal };
   const running = new Set<Promise<TrialEnd>>();
+  // The trials this run drives: never taken for orphans, whatever their heartbeat says.
+  const mine = new Set<number>();
   let busyS = 0;
   let ranHere = 0;
   const next = async (): Promise<AskedTrial | null> => {
-    const orphan = retry.shift();
+    const orphan = await takeOverOrphan(study, settings, mine, log);
     if (orphan) return study.prepare(orphan);
     return study.askWithin(target);
   };
@@ -144,15 +183,27 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
         break;
       }
       if (trial === null) {
-        if (running.size === 0) break;
-        await Promise.race(running);
+        // Nothing to start: done, unless trials are still running here or elsewhere (one of
+        // those may yet be orphaned and need this run).
+        let elsewhere: number;
+        try {
+          elsewhere = (await storage.countTrials(study.id, ['RUNNING'])) - mine.size;
+        } catch (err) {
+          onFatal(err instanceof Error ? err : new Error(String(err)));
+          break;
+        }
+        if (running.size === 0 && elsewhere <= 0) break;
+        await Promise.race([...running, pause(heartbeatMs, stop.signal)]);
         continue;
       }
       ranHere += 1;
       const number = trial.number;
+      const id = trial.id;
+      mine.add(id);
       const p: Promise<TrialEnd> = driveTrial(ctx, trial, trainer, stop.signal, abandon.signal).then((end) => {
         busyS += end.busyS;
         running.delete(p);
+        mine.delete(id);
         if (end.abandoned) log(`trial ${number}: still training ${stopWaitMs} ms after the stop; ${end.released ? 'handed back as WAITING' : 'left RUNNING for a later run to take over'}`);
         return end;
       });
@@ -179,25 +230,42 @@ async function countsOf(storage: Storage, studyId: number): Promise<Record<strin
 }
 
 /**
- * Takes over the study's orphaned RUNNING trials: each is claimed for this process with its
- * retry count raised (optimistically, so two resuming processes never take the same one),
- * or ended as FAIL once it has died `max_retries` times.
+ * Takes over one orphaned RUNNING trial of the study (not one this run drives), or null when
+ * there is none to take. The reclaim is optimistic, so of several runs that see the same
+ * orphan exactly one gets it; the others look at the next. An orphan that has died
+ * `max_retries` times is ended as FAIL instead, under its dead owner's lease, so that it is
+ * failed at most once and never after another run took it.
  */
-async function recoverOrphans(study: Study, settings: StudySettings, log: (m: string) => void): Promise<FrozenTrial[]> {
+async function takeOverOrphan(study: Study, settings: StudySettings, mine: ReadonlySet<number>, log: (m: string) => void): Promise<FrozenTrial | null> {
   const storage = study.storage;
-  const out: FrozenTrial[] = [];
   for (const t of await storage.getTrials(study.id, ['RUNNING'])) {
-    if (!isOrphaned(t, settings.heartbeat_grace_s)) continue;
+    if (mine.has(t.id) || !isOrphaned(t, settings.heartbeat_grace_s)) continue;
     if (t.retries >= settings.max_retries) {
-      await storage.finishTrial(t.id, { state: 'FAIL', failReason: `its process died ${t.retries + 1} times (max_retries ${settings.max_retries})` });
-      log(`trial ${t.number}: FAIL after ${t.retries + 1} interrupted attempts`);
+      try {
+        await storage.finishTrial(t.id, { state: 'FAIL', failReason: `its process died ${t.retries + 1} times (max_retries ${settings.max_retries})` }, leaseOf(t) ?? undefined);
+        log(`trial ${t.number}: FAIL after ${t.retries + 1} interrupted attempts`);
+      } catch (err) {
+        if (!(err instanceof TrialStateError)) throw err;
+      }
       continue;
     }
     const claimed = await storage.reclaimTrial(t.id, study.owner, { retries: t.retries });
     if (claimed) {
-      out.push(claimed);
-      log(`trial ${t.number}: its process is gone; retrying it from its last checkpoint (retry ${claimed.retries}/${settings.max_retries})`);
+      const from = t.host !== null ? ` (${t.host}, pid ${t.pid})` : '';
+      log(`trial ${t.number}: its process${from} is gone; continuing it from its stored checkpoint (retry ${claimed.retries}/${settings.max_retries})`);
+      return claimed;
     }
   }
-  return out;
+  return null;
+}
+
+/**
+ * Deletes the stored checkpoints of finished trials: a run that died between finishing a
+ * trial and deleting its checkpoint (drive.ts) leaves one, which nothing will read again.
+ */
+async function sweepCheckpoints(study: Study): Promise<void> {
+  const artifacts = (await study.storage.listTrialArtifacts(study.id)).filter((a) => a.key === CHECKPOINT_ARTIFACT);
+  if (artifacts.length === 0) return;
+  const finished = new Set((await study.storage.getTrials(study.id, FINISHED_STATES)).map((t) => t.id));
+  for (const a of artifacts) if (finished.has(a.trialId)) await study.storage.deleteTrialArtifact(a.trialId, CHECKPOINT_ARTIFACT);
 }

@@ -1,9 +1,10 @@
-import { hostname } from 'node:os';
+import { hostName } from '../core/host.js';
 import type { Direction, Params, SearchSpace } from '../core/search-space.js';
 import type { PrunerSettings, SamplerSettings } from '../config/settings.js';
 import type { Sampler } from '../samplers/base.js';
 import type { Pruner } from '../pruners/base.js';
-import type { Owner, Storage, StudyRecord } from '../storage/types.js';
+import type { Lease, Owner, Storage, StudyRecord } from '../storage/types.js';
+import { leaseOf } from '../storage/lease.js';
 import { FINISHED_STATES, type FrozenTrial, type Metrics, type TrialState } from '../core/trial.js';
 import { isBetter } from '../core/direction.js';
 import { contains, distributionsOf } from '../core/distributions.js';
@@ -32,6 +33,8 @@ export interface AskedTrial {
   readonly seed: number;
   /** Whether this trial was retried after its process died (params and seed are the stored ones). */
   readonly retries: number;
+  /** This process's right to write the trial; every write of the trial goes with it (storage/types.ts). */
+  readonly lease: Lease;
   /**
    * Records the objective at `step` (with the epoch's other metrics) and asks the pruner;
    * true means the trial should stop and be told as pruned.
@@ -86,7 +89,7 @@ export class Study {
   readonly owner: Owner;
   #best: BestTrial | null = null;
 
-  constructor(storage: Storage, record: StudyRecord, config: StudyConfig, owner: Owner = { host: hostname(), pid: process.pid }) {
+  constructor(storage: Storage, record: StudyRecord, config: StudyConfig, owner: Owner = { host: hostName(), pid: process.pid }) {
     this.storage = storage;
     this.name = record.name;
     this.id = record.id;
@@ -150,6 +153,7 @@ export class Study {
    * or interrupted trial lacks) and wraps it for the objective.
    */
   async prepare(trial: FrozenTrial): Promise<AskedTrial> {
+    const lease = leaseOf(trial) ?? { owner: this.owner, retries: trial.retries };
     const missing = this.config.space.some((p) => !(p.name in trial.params));
     let params = trial.params;
     if (missing || Object.keys(trial.params).length === 0) {
@@ -162,26 +166,27 @@ export class Study {
         fixed: trial.params,
       });
       params = { ...sampled, ...trial.params };
-      await this.storage.setTrialParams(trial.id, params, distributionsOf(this.config.space, params));
+      await this.storage.setTrialParams(trial.id, params, distributionsOf(this.config.space, params), lease);
       this.#updateBest(history);
     }
     let seed = trial.seed;
     if (seed === null) {
       seed = deriveSeed(this.config.seed, trial.number);
-      await this.storage.setTrialSeed(trial.id, seed);
+      await this.storage.setTrialSeed(trial.id, seed, lease);
     }
-    return this.#wrap(trial.id, trial.number, params, seed, trial.retries);
+    return this.#wrap(trial.id, trial.number, params, seed, lease);
   }
 
-  #wrap(id: number, number: number, params: Params, seed: number, retries: number): AskedTrial {
+  #wrap(id: number, number: number, params: Params, seed: number, lease: Lease): AskedTrial {
     return {
       id,
       number,
       params,
       seed,
-      retries,
+      retries: lease.retries,
+      lease,
       report: async (step, value, metrics) => {
-        await this.storage.reportIntermediate(id, step, value, metrics);
+        await this.storage.reportIntermediate(id, step, value, metrics, lease);
         return this.shouldPrune(id);
       },
     };
@@ -195,8 +200,12 @@ export class Study {
     return this.pruner.prune({ direction: this.direction, trial, trials: trials.filter((t) => t.id !== trialId) });
   }
 
-  /** Ends a trial: a number is a completed value; pruned trials keep their last intermediate value. */
-  async tell(number: number, result: TellResult): Promise<FrozenTrial> {
+  /**
+   * Ends a trial: a number is a completed value; pruned trials keep their last intermediate
+   * value. With `lease` (the asked trial's), refused with LeaseLostError once another process
+   * took the trial over.
+   */
+  async tell(number: number, result: TellResult, lease?: Lease): Promise<FrozenTrial> {
     const trial = await this.storage.getTrial(this.id, number);
     if (!trial) throw new RangeError(`study ${this.name} has no trial ${number}`);
     let finished: FrozenTrial;
@@ -204,15 +213,15 @@ export class Study {
       const value = typeof result === 'number' ? result : result.value;
       const metrics = typeof result === 'number' ? undefined : result.metrics;
       if (!Number.isFinite(value)) {
-        finished = await this.storage.finishTrial(trial.id, { state: 'FAIL', failReason: `objective returned ${value}` });
+        finished = await this.storage.finishTrial(trial.id, { state: 'FAIL', failReason: `objective returned ${value}` }, lease);
       } else {
-        finished = await this.storage.finishTrial(trial.id, { state: 'COMPLETE', value, metrics });
+        finished = await this.storage.finishTrial(trial.id, { state: 'COMPLETE', value, metrics }, lease);
       }
     } else if (result.state === 'pruned') {
       const last = trial.intermediate.at(-1);
-      finished = await this.storage.finishTrial(trial.id, { state: 'PRUNED', value: last ? last.value : null });
+      finished = await this.storage.finishTrial(trial.id, { state: 'PRUNED', value: last ? last.value : null }, lease);
     } else {
-      finished = await this.storage.finishTrial(trial.id, { state: 'FAIL', failReason: result.reason ?? 'failed' });
+      finished = await this.storage.finishTrial(trial.id, { state: 'FAIL', failReason: result.reason ?? 'failed' }, lease);
     }
     if (finished.state === 'COMPLETE') this.#consider(finished);
     return finished;
@@ -247,7 +256,7 @@ export class Study {
         } catch (err) {
           outcome = err instanceof TrialPruned ? { state: 'pruned' } : { state: 'failed', reason: errorReason(err) };
         }
-        await this.tell(trial.number, outcome);
+        await this.tell(trial.number, outcome, trial.lease);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, lane));

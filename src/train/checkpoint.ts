@@ -75,17 +75,36 @@ export async function writeCheckpoint(dir: string, meta: unknown, tensors: reado
   const data = new Float32Array(file.buffer, file.byteOffset + dataStart, offset);
   for (let i = 0; i < tensors.length; i++) data.set(tensors[i].data, entries[i].offset);
 
+  await writeCheckpointBytes(dir, file);
+}
+
+/**
+ * Puts a whole checkpoint file (as `readCheckpointBytes` returned it, from this or another
+ * machine) into `dir`, atomically as writeCheckpoint does.
+ */
+export async function writeCheckpointBytes(dir: string, bytes: Uint8Array): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
   const final = checkpointPath(dir);
   const tmp = path.join(dir, `.${CHECKPOINT_FILE}.${process.pid}.${threadId}.tmp`);
   const handle = await fs.open(tmp, 'w');
   try {
-    await handle.writeFile(file);
+    await handle.writeFile(bytes);
     await handle.sync();
   } finally {
     await handle.close();
   }
   await fs.rename(tmp, final);
   await syncDirectory(dir);
+}
+
+/** The checkpoint file in `dir` as bytes (to store or copy it whole), or null when there is none. */
+export async function readCheckpointBytes(dir: string): Promise<Uint8Array | null> {
+  try {
+    return await fs.readFile(checkpointPath(dir));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
 
 async function syncDirectory(dir: string): Promise<void> {
@@ -107,15 +126,17 @@ export interface LoadedCheckpoint<M> {
 
 /** The checkpoint in `dir`, or null when there is none. A damaged file is an error, not "none". */
 export async function readCheckpoint<M>(dir: string): Promise<LoadedCheckpoint<M> | null> {
-  const file = checkpointPath(dir);
-  let buf: Buffer;
-  try {
-    buf = await fs.readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  const bad = (why: string): Error => new Error(`checkpoint ${file} is damaged: ${why}`);
+  const buf = await readCheckpointBytes(dir);
+  return buf === null ? null : parseCheckpoint<M>(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), checkpointPath(dir));
+}
+
+/** The meta of a checkpoint file's bytes, without copying its tensors; `origin` names it in errors. */
+export function checkpointMeta<M>(bytes: Uint8Array, origin: string): M {
+  return parseHeader<M>(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), origin).header.meta;
+}
+
+function parseHeader<M>(buf: Buffer, origin: string): { header: { meta: M; tensors: TensorEntry[]; dataBytes: number }; dataStart: number } {
+  const bad = (why: string): Error => new Error(`checkpoint ${origin} is damaged: ${why}`);
   if (buf.length < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw bad('wrong magic');
   const headerLength = buf.readUInt32LE(MAGIC.length);
   const headerEnd = MAGIC.length + 4 + headerLength;
@@ -127,6 +148,11 @@ export async function readCheckpoint<M>(dir: string): Promise<LoadedCheckpoint<M
   };
   const dataStart = Math.ceil(headerEnd / 4) * 4;
   if (buf.length !== dataStart + header.dataBytes) throw bad(`expected ${dataStart + header.dataBytes} bytes, found ${buf.length}`);
+  return { header, dataStart };
+}
+
+function parseCheckpoint<M>(buf: Buffer, origin: string): LoadedCheckpoint<M> {
+  const { header, dataStart } = parseHeader<M>(buf, origin);
   // Copy into an aligned buffer of our own: Buffer pools do not guarantee 4-byte alignment.
   const data = new Float32Array(header.dataBytes / 4);
   new Uint8Array(data.buffer).set(buf.subarray(dataStart));

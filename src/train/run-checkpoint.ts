@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { Params } from '../core/search-space.js';
 import type { EarlyStoppingState, ReduceLROnPlateauState } from './callbacks.js';
-import { type CheckpointTensor, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { type CheckpointTensor, checkpointMeta, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { TrainTrialOptions } from './options.js';
 import type { EpochRecord } from './result.js';
 import type { TrialRun } from './run-state.js';
@@ -129,4 +129,9 @@ export async function loadRunCheckpoint(run: TrialRun, dir: string): Promise<num
   if (run.reduceLr !== null && meta.reduceLr !== null) run.reduceLr.setState(meta.reduceLr);
   run.history = meta.history;
   return meta.epoch;
+}
+
+/** The epoch a run checkpoint's bytes were written after (a stored one, before it is restored). */
+export function runCheckpointEpoch(bytes: Uint8Array, origin: string): number {
+  return checkpointMeta<CheckpointMeta>(bytes, origin).epoch;
 }

@@ -21,9 +21,12 @@ export function injectFault(trialNumber: number): void {
 }
 
 /**
- * `HPSEARCH_EPOCH_LOG=FILE`: appends "trial epoch" for every epoch this process trained
- * (not for the re-report of an epoch restored from a checkpoint), so the kill tests can
- * prove that no completed epoch ever runs twice. Unset in normal use.
+ * `HPSEARCH_EPOCH_LOG=FILE`: appends "trial epoch" for every epoch this process trained and
+ * the study recorded (its checkpoint and value stored; not the re-report of an epoch
+ * restored from a checkpoint), so the kill and takeover tests can prove that no recorded
+ * epoch is ever trained again, on this machine or another. An epoch trained but lost in a
+ * crash before it was stored is trained again, rightly, and was never logged. Unset in
+ * normal use.
  */
 export async function epochLogger(trialNumber: number, checkpointDir: string | null): Promise<((epoch: number) => void) | null> {
   const file = process.env.HPSEARCH_EPOCH_LOG;

@@ -41,6 +41,22 @@ export function trainingDataOptions(task: TrialTask): TrainingDataOptions {
   return { balancing, seed: task.seed, augment, epochSize: settings.data.epoch_size };
 }
 
+/**
+ * `onEpoch` that logs each epoch once the study has recorded it: its decision came back and no
+ * stop came with it (the study stops a trial whose epoch it could not record, protocol.ts).
+ */
+function logged(
+  onEpoch: (epoch: number, metrics: Metrics) => EpochDecision | Promise<EpochDecision>,
+  log: (epoch: number) => void,
+  signal: AbortSignal | undefined,
+): (epoch: number, metrics: Metrics) => Promise<EpochDecision> {
+  return async (epoch, metrics) => {
+    const decision = await onEpoch(epoch, metrics);
+    if (signal?.aborted !== true) log(epoch);
+    return decision;
+  };
+}
+
 /** Trains one trial on the study's data; the same code runs in a worker thread, a child process or `rerun`. */
 export async function runTrialTask(
   task: TrialTask,
@@ -68,7 +84,7 @@ export async function runTrialTask(
     stopWithinEpoch: true,
     ignoreClasses: dataRef.info.classes.flatMap((c, i) => (ignored.includes(c) ? [i] : [])),
   };
-  const report = logEpoch === null ? onEpoch : (epoch: number, metrics: Metrics) => (logEpoch(epoch), onEpoch(epoch, metrics));
+  const report = logEpoch === null ? onEpoch : logged(onEpoch, logEpoch, signal);
   if (dataRef.folds !== undefined) {
     return trainCrossValidated(dataRef, { train, dataOptions: trainingDataOptions(task), checkpointDir, objective: s.objective?.metric ?? DEFAULT_OBJECTIVE_METRIC, onEpoch: report });
   }

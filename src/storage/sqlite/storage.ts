@@ -1,9 +1,9 @@
-import { hostname } from 'node:os';
+import { hostName } from '../../core/host.js';
 import type { Database as Db } from 'better-sqlite3';
 import type { Distribution, Params } from '../../core/search-space.js';
 import { isFinished, type FrozenTrial, type Metrics, type TrialState } from '../../core/trial.js';
 import { DistributionCache, FINAL_METRICS_ATTR, dateToText, decodeAttr, encodeAttr, encodeMetrics, valueFromColumn } from '../codec.js';
-import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../errors.js';
+import { LeaseLostError, StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../errors.js';
 import { storageFaultsFromEnv, type StorageFaults } from '../faults.js';
 import { FinishedTrialCache } from '../finished-trial-cache.js';
 import { LEADERBOARD_STATE_ORDER, leaderboardRow, leaderboardStates } from '../leaderboard.js';
@@ -13,6 +13,7 @@ import type {
   FinishTrial,
   LeaderboardQuery,
   LeaderboardRow,
+  Lease,
   NewStudy,
   NewTrial,
   Owner,
@@ -39,6 +40,17 @@ export interface SqliteStorageOptions extends ConnectionOptions {
 const STATE_RANK = `CASE t.state ${LEADERBOARD_STATE_ORDER.map((st, i) => `WHEN '${st}' THEN ${i}`).join(' ')} END`;
 
 /**
+ * The owner guard of a leased write (types.ts, "Ownership of RUNNING trials"), on the trials
+ * row; its parameters are leaseParams(lease). Checked inside the write's IMMEDIATE
+ * transaction, so no reclaim can come between the check and the write.
+ */
+const LEASE_HELD = `state = 'RUNNING' AND host = ? AND pid = ? AND retries = ?`;
+
+function leaseParams(lease: Lease): [string, number, number] {
+  return [lease.owner.host, lease.owner.pid, lease.retries];
+}
+
+/**
  * The SQLite implementation of Storage, on better-sqlite3: the SQL of every operation.
  * Opening and pragmas are in connection.ts, transactions and their retries in
  * transactions.ts, bulk trial loads in trial-loader.ts; what any SQL backend would do the
@@ -52,7 +64,7 @@ export class SqliteStorage implements Storage {
   private readonly tx: SqliteTransactions;
   private readonly distributions = new DistributionCache();
   private readonly finished = new FinishedTrialCache();
-  private readonly owner: Owner = { host: hostname(), pid: process.pid };
+  private readonly owner: Owner = { host: hostName(), pid: process.pid };
   private readonly faults: StorageFaults;
   private reports = 0;
 
@@ -87,6 +99,9 @@ export class SqliteStorage implements Storage {
          VALUES (?, ?, ?, ?, ?, ?)`,
       ).run(study.name, study.direction, study.metric, study.yaml, encodeAttr(study.settings), dateToText(createdAt));
       const studyId = Number(res.lastInsertRowid);
+      for (const [key, value] of Object.entries(study.systemAttrs ?? {})) {
+        this.sql.get('INSERT INTO study_system_attributes (study_id, key, value_json) VALUES (?, ?, ?)').run(studyId, key, encodeAttr(value));
+      }
       // A study is never seen without its warm-start trials: both are one transaction.
       for (const e of enqueued) this.insertTrial(studyId, e.trial, e.params);
       return this.studyById(studyId);
@@ -194,8 +209,9 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  async releaseTrial(trialId: number): Promise<void> {
+  async releaseTrial(trialId: number, lease?: Lease): Promise<void> {
     this.tx.write('releaseTrial', () => {
+      if (lease !== undefined) this.requireLease(trialId, lease, 'release');
       const { state, number } = this.trialState(trialId);
       if (state === 'WAITING') return;
       if (state !== 'RUNNING') throw new TrialStateError(trialId, number, state, 'release');
@@ -210,33 +226,34 @@ export class SqliteStorage implements Storage {
     trialId: number,
     params: Params,
     distributions: Readonly<Record<string, Distribution>>,
+    lease?: Lease,
   ): Promise<void> {
     const internal = internalParams(params, distributions);
     this.tx.write('setTrialParams', () => {
-      this.requireUnfinished(trialId, 'set params of');
+      this.requireWritable(trialId, lease, 'set params of');
       this.insertParams(trialId, internal);
     });
   }
 
-  async setTrialSeed(trialId: number, seed: number): Promise<void> {
+  async setTrialSeed(trialId: number, seed: number, lease?: Lease): Promise<void> {
     this.tx.write('setTrialSeed', () => {
-      this.requireUnfinished(trialId, 'set the seed of');
+      this.requireWritable(trialId, lease, 'set the seed of');
       this.sql.get('UPDATE trials SET seed = ? WHERE trial_id = ?').run(seed, trialId);
     });
   }
 
-  async setTrialBackend(trialId: number, backend: string): Promise<void> {
+  async setTrialBackend(trialId: number, backend: string, lease?: Lease): Promise<void> {
     this.tx.write('setTrialBackend', () => {
-      this.requireUnfinished(trialId, 'set the backend of');
+      this.requireWritable(trialId, lease, 'set the backend of');
       this.sql.get('UPDATE trials SET backend = ? WHERE trial_id = ?').run(backend, trialId);
     });
   }
 
-  async reportIntermediate(trialId: number, step: number, value: number, metrics?: Metrics): Promise<void> {
+  async reportIntermediate(trialId: number, step: number, value: number, metrics?: Metrics, lease?: Lease): Promise<void> {
     checkStep(step);
     const metricsJson = metrics === undefined ? null : encodeMetrics(metrics);
     this.tx.write('reportIntermediate', () => {
-      this.requireUnfinished(trialId, 'report to');
+      this.requireWritable(trialId, lease, 'report to');
       this.sql.get(
         `INSERT INTO trial_intermediate_values (trial_id, step, value, metrics_json) VALUES (?, ?, ?, ?)
          ON CONFLICT (trial_id, step) DO UPDATE SET value = excluded.value, metrics_json = excluded.metrics_json`,
@@ -256,21 +273,25 @@ export class SqliteStorage implements Storage {
     this.db.pragma(`max_page_count = ${pages}`);
   }
 
-  async heartbeat(trialId: number): Promise<void> {
+  async heartbeat(trialId: number, lease?: Lease): Promise<void> {
     this.tx.write('heartbeat', () => {
-      const res = this.sql.get(`UPDATE trials SET heartbeat_at = ? WHERE trial_id = ? AND state = 'RUNNING'`).run(
-        dateToText(new Date()),
-        trialId,
-      );
+      const now = dateToText(new Date());
+      if (lease !== undefined) {
+        const res = this.sql.get(`UPDATE trials SET heartbeat_at = ? WHERE trial_id = ? AND ${LEASE_HELD}`).run(now, trialId, ...leaseParams(lease));
+        if (res.changes === 0) throw this.leaseLost(trialId, 'send a heartbeat for');
+        return;
+      }
+      const res = this.sql.get(`UPDATE trials SET heartbeat_at = ? WHERE trial_id = ? AND state = 'RUNNING'`).run(now, trialId);
       // A heartbeat racing the trial's own finish is normal; only a wrong id is an error.
       if (res.changes === 0) this.trialState(trialId);
     });
   }
 
-  async finishTrial(trialId: number, finish: FinishTrial): Promise<FrozenTrial> {
+  async finishTrial(trialId: number, finish: FinishTrial, lease?: Lease): Promise<FrozenTrial> {
     const given = checkFinish(finish);
     const metricsJson = finish.metrics === undefined ? null : encodeMetrics(finish.metrics);
     return this.tx.write('finishTrial', () => {
+      if (lease !== undefined) this.requireLease(trialId, lease, `finish (as ${finish.state})`);
       const { state, number } = this.trialState(trialId);
       if (state !== 'RUNNING') throw new TrialStateError(trialId, number, state, `finish (as ${finish.state})`);
       let value = given;
@@ -303,16 +324,16 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  async setUserAttr(trialId: number, key: string, value: unknown): Promise<void> {
+  async setUserAttr(trialId: number, key: string, value: unknown, lease?: Lease): Promise<void> {
     this.tx.write('setUserAttr', () => {
-      this.requireUnfinished(trialId, 'set a user attribute of');
+      this.requireWritable(trialId, lease, 'set a user attribute of');
       this.upsertAttr('trial_user_attributes', trialId, key, value);
     });
   }
 
-  async setSystemAttr(trialId: number, key: string, value: unknown): Promise<void> {
+  async setSystemAttr(trialId: number, key: string, value: unknown, lease?: Lease): Promise<void> {
     this.tx.write('setSystemAttr', () => {
-      this.requireUnfinished(trialId, 'set a system attribute of');
+      this.requireWritable(trialId, lease, 'set a system attribute of');
       this.upsertAttr('trial_system_attributes', trialId, key, value);
     });
   }
@@ -384,9 +405,10 @@ export class SqliteStorage implements Storage {
 
   // ---------------------------------------------------------------- artifacts
 
-  async putTrialArtifact(trialId: number, key: string, bytes: Uint8Array): Promise<void> {
+  async putTrialArtifact(trialId: number, key: string, bytes: Uint8Array, lease?: Lease): Promise<void> {
     this.tx.write('putTrialArtifact', () => {
-      this.trialState(trialId);
+      if (lease !== undefined) this.requireLease(trialId, lease, `store the ${key} of`);
+      else this.trialState(trialId);
       this.sql.get(
         `INSERT INTO trial_artifacts (trial_id, key, bytes, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (trial_id, key) DO UPDATE SET bytes = excluded.bytes, updated_at = excluded.updated_at`,
@@ -446,6 +468,26 @@ export class SqliteStorage implements Storage {
   private requireUnfinished(trialId: number, action: string): void {
     const { state, number } = this.trialState(trialId);
     if (isFinished(state)) throw new TrialStateError(trialId, number, state, action);
+  }
+
+  /** A write to a trial: owner-guarded with a lease, else only refused once the trial is finished. */
+  private requireWritable(trialId: number, lease: Lease | undefined, action: string): void {
+    if (lease === undefined) this.requireUnfinished(trialId, action);
+    else this.requireLease(trialId, lease, action);
+  }
+
+  /** Throws LeaseLostError unless the trial is RUNNING under `lease` (inside the write transaction). */
+  private requireLease(trialId: number, lease: Lease, action: string): void {
+    const held = this.sql.get(`SELECT 1 FROM trials WHERE trial_id = ? AND ${LEASE_HELD}`).get(trialId, ...leaseParams(lease));
+    if (held === undefined) throw this.leaseLost(trialId, action);
+  }
+
+  private leaseLost(trialId: number, action: string): LeaseLostError {
+    const row = this.sql.get('SELECT state, number, host, pid, retries FROM trials WHERE trial_id = ?').get(trialId) as
+      | { state: TrialState; number: number; host: string | null; pid: number | null; retries: number }
+      | undefined;
+    if (row === undefined) throw new TrialNotFoundError(trialId);
+    return new LeaseLostError(trialId, row.number, row.state, action, { host: row.host, pid: row.pid, retries: row.retries });
   }
 
   private insertParams(trialId: number, params: readonly InternalParam[]): void {
