@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
-import { SqliteStorage, type SqliteStorageOptions, type StudyRecord } from '../../src/storage/index.js';
+import { SqliteStorage, type SqliteStorageOptions, type Storage, type StudyRecord } from '../../src/storage/index.js';
 import type { Direction } from '../../src/core/search-space.js';
 
 /** A fresh temporary directory, removed when the test file ends. */
@@ -31,7 +31,7 @@ export function openStorage(path: string, options?: SqliteStorageOptions): Sqlit
   return s;
 }
 
-export function newStudy(storage: SqliteStorage, name = 'demo', direction: Direction = 'minimize'): Promise<StudyRecord> {
+export function newStudy(storage: Storage, name = 'demo', direction: Direction = 'minimize'): Promise<StudyRecord> {
   return storage.createStudy({ name, direction, metric: 'loss', yaml: null, settings: { model: 'cnngru' } });
 }
 

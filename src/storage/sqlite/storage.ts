@@ -6,9 +6,9 @@ import { DistributionCache, FINAL_METRICS_ATTR, dateToText, decodeAttr, encodeAt
 import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../errors.js';
 import { storageFaultsFromEnv, type StorageFaults } from '../faults.js';
 import { FinishedTrialCache } from '../finished-trial-cache.js';
-import { LEADERBOARD_STATE_ORDER, leaderboardRow, leaderboardStates } from '../leaderboard.js';
+import { STATE_RANK_SQL, leaderboardRow, leaderboardStates } from '../leaderboard.js';
 import { studyRecord, studySummary, type StudyRow } from '../study-record.js';
-import { checkFinish, checkNewTrial, checkStep, internalParams, type InternalParam } from '../trial-input.js';
+import { checkFinish, checkNewTrial, checkStep, internalParams, newTrialColumns, type InternalParam } from '../trial-input.js';
 import type {
   FinishTrial,
   LeaderboardQuery,
@@ -25,7 +25,8 @@ import type {
 import { openDatabase, type ConnectionOptions } from './connection.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { StatementCache } from './statements.js';
-import { loadTrials, type Scope } from './trial-loader.js';
+import { loadTrials } from './trial-loader.js';
+import type { TrialScope } from '../trial-hydration.js';
 import { SqliteTransactions } from './transactions.js';
 
 export interface SqliteStorageOptions extends ConnectionOptions {
@@ -34,9 +35,6 @@ export interface SqliteStorageOptions extends ConnectionOptions {
   /** Injected faults for the test suites; default: from `HPSEARCH_FAULT` (see ../faults.ts). */
   readonly faults?: StorageFaults;
 }
-
-/** The leaderboard's state order (leaderboard.ts) as an SQL sort key. */
-const STATE_RANK = `CASE t.state ${LEADERBOARD_STATE_ORDER.map((st, i) => `WHEN '${st}' THEN ${i}`).join(' ')} END`;
 
 /**
  * The SQLite implementation of Storage, on better-sqlite3: the SQL of every operation.
@@ -373,7 +371,7 @@ export class SqliteStorage implements Storage {
       const ranked = this.sql.get(
         `SELECT t.trial_id FROM trials t LEFT JOIN trial_values v ON v.trial_id = t.trial_id
          WHERE t.study_id = ? AND t.state IN (SELECT value FROM json_each(?))
-         ORDER BY ${STATE_RANK}, v.value IS NULL, v.value ${order}, t.number
+         ORDER BY ${STATE_RANK_SQL}, v.value IS NULL, v.value ${order}, t.number
          LIMIT ?`,
       )
         .pluck()
@@ -486,9 +484,7 @@ export class SqliteStorage implements Storage {
 
   /** Inserts a trial with the next number, its params and attributes; inside a write transaction. */
   private insertTrial(studyId: number, trial: NewTrial, params: readonly InternalParam[]): FrozenTrial {
-    const running = trial.state === 'RUNNING';
-    const owner = trial.owner ?? (running ? this.owner : null);
-    const now = dateToText(new Date());
+    const row = newTrialColumns(trial, this.owner);
     // Inside the IMMEDIATE transaction no other writer can run, so max+1 is ours alone.
     const { next } = this.sql.get('SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = ?').get(
       studyId,
@@ -499,12 +495,12 @@ export class SqliteStorage implements Storage {
     ).run(
       studyId,
       next,
-      trial.state,
-      trial.seed ?? null,
-      running ? now : null,
-      running ? now : null,
-      owner?.host ?? null,
-      owner?.pid ?? null,
+      row.state,
+      row.seed,
+      row.startedAt && dateToText(row.startedAt),
+      row.heartbeatAt && dateToText(row.heartbeatAt),
+      row.host,
+      row.pid,
     );
     const trialId = Number(res.lastInsertRowid);
     this.insertParams(trialId, params);
@@ -530,7 +526,7 @@ export class SqliteStorage implements Storage {
    * first getTrials of a study), since a plain study filter is cheaper than a long IN list.
    * Run inside a transaction.
    */
-  private trialsByIds(ids: readonly number[], whole?: Scope): FrozenTrial[] {
+  private trialsByIds(ids: readonly number[], whole?: TrialScope): FrozenTrial[] {
     return this.finished.trials(ids, (missing, all) =>
       loadTrials(this.sql, this.distributions, whole !== undefined && all ? whole : { kind: 'ids', ids: missing }),
     );
