@@ -24,8 +24,9 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   let cli = yargs(argv)
     .scriptName('hpsearch')
-    .usage('$0 <command> [options]\n\nHyperparameter search for ECG/EEG classifiers in TensorFlow.js, stored in SQLite.')
-    .option('db', { type: 'string', default: './trials.db', describe: 'SQLite database of the studies', global: true })
+    .usage('$0 <command> [options]\n\nHyperparameter search for ECG/EEG classifiers in TensorFlow.js, stored in SQLite or PostgreSQL.')
+    .option('db', { type: 'string', requiresArg: true, describe: 'SQLite database of the studies (default ./trials.db, or HPSEARCH_STORAGE)', global: true })
+    .option('storage', { type: 'string', requiresArg: true, describe: 'Storage URL: postgresql://user:pass@host:port/db, sqlite:///path.db, or a path (default: HPSEARCH_STORAGE, else ./trials.db)', global: true })
     .option('verbose', { type: 'boolean', default: false, describe: 'Print stack traces of errors', global: true })
     .demandCommand(1, 'name a command (hpsearch --help lists them)')
     .strict()

@@ -12,7 +12,7 @@ import type { PreparedData } from '../data/prepare.js';
 import { createObserver } from '../report/progress.js';
 import { cacheDir, studyNameProblem } from '../study/paths.js';
 import { StudyExistsError } from '../storage/errors.js';
-import { openDb, openExistingDb, pickStudy, positiveIntFlag, typedValue, type GlobalArgs } from './common.js';
+import { openExisting, openForWrite, pickStudy, positiveIntFlag, storageTarget, typedValue, type GlobalArgs, type StorageTarget } from './common.js';
 import { checkDbFile, checkDbFolder } from './db-file.js';
 import { printLeaderboard } from './leaderboard.js';
 import type { Isolation } from './isolation.js';
@@ -139,7 +139,8 @@ async function prepare(settings: StudySettings, dbPath: string, json: boolean): 
 }
 
 /** Runs a stored study to its target and prints the top of its leaderboard. */
-async function execute(storage: Storage, dbPath: string, record: StudyRecord, settings: StudySettings, prepared: PreparedData, f: RunFlags): Promise<void> {
+async function execute(storage: Storage, where: StorageTarget, record: StudyRecord, settings: StudySettings, prepared: PreparedData, f: RunFlags): Promise<void> {
+  const dbPath = where.ref;
   const observer = createObserver({ json: f.json, direction: settings.objective.direction, metric: settings.objective.metric });
   let summary;
   try {
@@ -172,7 +173,7 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
     printLeaderboard(await storage.leaderboard(record.id, { top: 5 }), 'table', settings.objective.metric);
   }
   if (summary.interrupted) {
-    if (!f.json) console.log(`interrupted: continue with  hpsearch resume ${settings.study}${dbPath !== './trials.db' ? ` --db ${dbPath}` : ''}`);
+    if (!f.json) console.log(`interrupted: continue with  hpsearch resume ${settings.study}${where.flag !== '' ? ` ${where.flag}` : ''}`);
     process.exitCode = INTERRUPTED_EXIT_CODE;
   }
 }
@@ -212,25 +213,28 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const fromYaml = applyFlags(parsed.settings, argv);
     const nameProblem = studyNameProblem(fromYaml.study);
     if (nameProblem !== null) throw new InputError(`${argv.study !== undefined ? '--study' : `${argv.space}: study`}: ${nameProblem}`);
-    const dbState = checkDbFile(argv.db);
-    if (dbState === 'absent') checkDbFolder(argv.db);
-    let storage: Storage | null = dbState === 'absent' ? null : openDb(argv.db);
+    const where = storageTarget(argv);
+    // An SQLite file that does not exist yet is created only once the data are ready; a
+    // server storage is connected to at once (a server out of reach fails before the data load).
+    const dbState = where.location.kind === 'sqlite' ? checkDbFile(where.location.path) : 'database';
+    if (dbState === 'absent') checkDbFolder(where.ref);
+    let storage: Storage | null = dbState === 'absent' ? null : await openForWrite(where);
     const continueStudy = async (store: Storage, existing: StudyRecord): Promise<void> => {
       const stored = existing.settings as StudySettings;
       if (!sameJson(stored.params, fromYaml.params) || stored.model !== fromYaml.model || !sameJson(stored.objective, fromYaml.objective)) {
-        throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${argv.db} with another model, objective or search space; name a new one with --study`);
+        throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${where.label} with another model, objective or search space; name a new one with --study`);
       }
       const settings = applyRuntimeFlags(stored, argv);
-      const prepared = await prepare(settings, argv.db, argv.json);
+      const prepared = await prepare(settings, where.ref, argv.json);
       if (!sameJson(settings, stored)) await store.updateStudySettings(existing.id, settings);
-      await execute(store, argv.db, { ...existing, settings }, settings, prepared, argv);
+      await execute(store, where, { ...existing, settings }, settings, prepared, argv);
     };
     try {
       const existing = storage === null ? null : await storage.getStudy(fromYaml.study);
       if (storage !== null && existing) return await continueStudy(storage, existing);
       // Data problems are bad input too: find them before the study is written.
-      const prepared = await prepare(fromYaml, argv.db, argv.json);
-      storage ??= openDb(argv.db);
+      const prepared = await prepare(fromYaml, where.ref, argv.json);
+      storage ??= await openForWrite(where);
       let record: StudyRecord;
       try {
         record = await storage.createStudy({
@@ -247,7 +251,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         if (raced === null) throw err;
         return await continueStudy(storage, raced);
       }
-      await execute(storage, argv.db, record, fromYaml, prepared, argv);
+      await execute(storage, where, record, fromYaml, prepared, argv);
     } finally {
       await storage?.close();
     }
@@ -264,15 +268,16 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       .example('$0 resume cnngru', 'finish the interrupted trials and the rest of the budget')
       .example('$0 resume cnngru --trials 40 --workers 1 --backend tensorflow-gpu', 'raise the target and move the study to a GPU'),
   handler: async (argv) => {
-    const storage = openExistingDb(argv.db);
+    const where = storageTarget(argv);
+    const storage = await openExisting(where);
     try {
-      const existing = await pickStudy(storage, argv.study, argv.db);
+      const existing = await pickStudy(storage, argv.study, where.label);
       const stored = existing.settings as StudySettings;
       if (!stored || !('model' in stored)) throw new InputError(`study "${argv.study}" was created through the library API; resume it from your code`);
       const settings = applyRuntimeFlags(stored, argv);
-      const prepared = await prepare(settings, argv.db, argv.json);
+      const prepared = await prepare(settings, where.ref, argv.json);
       if (!sameJson(settings, stored)) await storage.updateStudySettings(existing.id, settings);
-      await execute(storage, argv.db, { ...existing, settings }, settings, prepared, { ...argv, study: argv.study });
+      await execute(storage, where, { ...existing, settings }, settings, prepared, { ...argv, study: argv.study });
     } finally {
       await storage.close();
     }

@@ -6,7 +6,7 @@ import type { Trainer } from '../worker/trainer.js';
 import type { EpochDecision } from '../train/options.js';
 import type { FrozenTrial, Metrics } from '../core/trial.js';
 import { scalarMetrics } from '../core/trial.js';
-import { DatabaseFileError } from '../storage/errors.js';
+import { DatabaseFileError, StorageUnavailableError } from '../storage/errors.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
 import { FolderNotWritableError, folderProblem } from './paths.js';
 
@@ -81,9 +81,13 @@ export function objectiveOf(metrics: Metrics | null, metric: string): number {
   return typeof v === 'number' ? v : Number.NaN;
 }
 
-/** A failure of the machine rather than of the trial: recording it as the trial's FAIL would be wrong. */
-export function isEnvironmentFailure(err: unknown): err is DatabaseFileError | FolderNotWritableError {
-  return err instanceof DatabaseFileError || err instanceof FolderNotWritableError;
+/**
+ * A failure of the machine rather than of the trial (a full disk, a folder that cannot be
+ * written, a database server out of reach for longer than the outage limit): recording it
+ * as the trial's FAIL would be wrong.
+ */
+export function isEnvironmentFailure(err: unknown): err is DatabaseFileError | FolderNotWritableError | StorageUnavailableError {
+  return err instanceof DatabaseFileError || err instanceof FolderNotWritableError || err instanceof StorageUnavailableError;
 }
 
 /**

@@ -1,16 +1,22 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseStorageUrl } from '../storage/url.js';
 
 /**
  * Where a study keeps its files: `<db folder>/.hpsearch/studies/<study>/` for checkpoints
  * and `<db folder>/.hpsearch/cache/` for data shared by studies (SMOTE tables, imports).
+ * `dbPath` is the storage as given: an SQLite path (its folder holds `.hpsearch/`), or a
+ * server URL, whose studies keep `./.hpsearch/` under the current folder: each machine
+ * has its own, a local cache (what must be shared lives in the server's database).
  * A study name becomes a folder name only after sanitising (anything but letters, digits,
  * dot, dash and underscore is replaced, and a short hash of the real name keeps two
  * sanitised names apart), so no name can point outside the folder.
  */
 export function hpsearchDir(dbPath: string): string {
-  return join(dbPath === ':memory:' ? process.cwd() : dirname(resolve(dbPath)), '.hpsearch');
+  const location = parseStorageUrl(dbPath);
+  if (location.kind !== 'sqlite' || location.path === ':memory:') return join(process.cwd(), '.hpsearch');
+  return join(dirname(resolve(location.path)), '.hpsearch');
 }
 
 export function safeFolderName(name: string): string {
