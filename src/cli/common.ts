@@ -46,7 +46,11 @@ export function storageTarget(argv: Pick<GlobalArgs, 'db' | 'storage'>, env: Nod
           ? [env.HPSEARCH_STORAGE, 'HPSEARCH_STORAGE', '']
           : [DEFAULT_DB, '--db', ''];
   // --db is a path, whatever it looks like.
-  const location: StorageLocation = source === '--db' ? { kind: 'sqlite', path: text } : parseStorageUrl(text, source);
+  return targetAt(source === '--db' ? { kind: 'sqlite', path: text } : parseStorageUrl(text, source), flag);
+}
+
+/** The target of a parsed location; `flag` gives it again in hints ('' for none). */
+export function targetAt(location: StorageLocation, flag = '--storage'): StorageTarget {
   const label = storageLabel(location);
   const ref = location.kind === 'sqlite' ? location.path : location.url;
   return { location, ref, label, flag: flag === '' ? '' : `${flag} ${location.kind === 'sqlite' ? location.path : label}` };

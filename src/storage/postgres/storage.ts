@@ -9,6 +9,7 @@ import { FinishedTrialCache } from '../finished-trial-cache.js';
 import { STATE_RANK_SQL, leaderboardRow, leaderboardStates } from '../leaderboard.js';
 import { studyRecord, studySummary, type StudyRow } from '../study-record.js';
 import type { TrialScope } from '../trial-hydration.js';
+import { snapshotTrialRows, type StudySnapshot } from '../study-snapshot.js';
 import { checkFinish, checkNewTrial, checkStep, internalParams, newTrialColumns, type InternalParam } from '../trial-input.js';
 import type {
   FinishTrial,
@@ -106,10 +107,7 @@ export class PostgresStorage implements Storage {
         for (const e of enqueued) await this.insertTrial(s, row.study_id, e.trial, e.params);
         return studyRecord(row);
       },
-      async (s) => {
-        const done = await s.row<{ study_id: number }>('SELECT study_id FROM write_tokens WHERE token = $1', [token]);
-        return done === undefined ? null : { result: await this.studyById(s, done.study_id) };
-      },
+      (s) => this.replayStudy(s, token),
     );
   }
 
@@ -443,6 +441,48 @@ export class PostgresStorage implements Storage {
     });
   }
 
+  async importStudy(snapshot: StudySnapshot): Promise<StudyRecord> {
+    const trials = snapshotTrialRows(snapshot);
+    const { study, attrs } = snapshot;
+    const token = randomUUID();
+    return this.tx.write(
+      'importStudy',
+      async (s) => {
+        const row = await s.row<StudyRow>(
+          `INSERT INTO studies (study_name, direction, objective_metric, space_yaml, settings_json, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (study_name) DO NOTHING RETURNING *`,
+          [study.name, study.direction, study.metric, study.yaml, encodeAttr(study.settings), study.createdAt],
+        );
+        if (row === undefined) throw new StudyExistsError(study.name);
+        const studyId = row.study_id;
+        await this.mark(s, token, studyId, null);
+        for (const [table, values] of [['study_user_attributes', attrs.user], ['study_system_attributes', attrs.system]] as const) {
+          for (const [k, v] of Object.entries(values)) await s.run(`INSERT INTO ${table} (study_id, key, value_json) VALUES ($1, $2, $3)`, [studyId, k, encodeAttr(v)]);
+        }
+        for (const t of trials) {
+          const inserted = await s.row<{ trial_id: number }>(
+            `INSERT INTO trials (study_id, number, state, seed, datetime_start, datetime_complete, heartbeat_at, host, pid, backend, fail_reason, retries)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING trial_id`,
+            [studyId, t.number, t.state, t.seed, t.startedAt, t.completedAt, t.heartbeatAt, t.host, t.pid, t.backend, t.failReason, t.retries],
+          );
+          const trialId = inserted!.trial_id;
+          await this.insertParams(s, trialId, t.params);
+          if (t.value !== undefined) await s.run('INSERT INTO trial_values (trial_id, value) VALUES ($1, $2)', [trialId, t.value]);
+          for (const iv of t.intermediate) {
+            await s.run('INSERT INTO trial_intermediate_values (trial_id, step, value, metrics_json) VALUES ($1, $2, $3, $4)', [trialId, iv.step, iv.value, iv.metricsJson]);
+          }
+          for (const [k, json] of t.userAttrs) await this.upsertAttrJson(s, 'trial_user_attributes', trialId, k, json);
+          for (const [k, json] of t.systemAttrs) await this.upsertAttrJson(s, 'trial_system_attributes', trialId, k, json);
+          for (const a of t.artifacts) {
+            await s.run('INSERT INTO trial_artifacts (trial_id, key, bytes, updated_at) VALUES ($1, $2, $3, $4)', [trialId, a.key, Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength), a.updatedAt]);
+          }
+        }
+        return studyRecord(row);
+      },
+      (s) => this.replayStudy(s, token),
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -481,6 +521,12 @@ export class PostgresStorage implements Storage {
 
   private async tokenTrial(s: PgSession, token: string): Promise<number | undefined> {
     return (await s.row<{ trial_id: number }>('SELECT trial_id FROM write_tokens WHERE token = $1', [token]))?.trial_id;
+  }
+
+  /** The replay of a write that creates a study: that study, when the token shows it committed. */
+  private async replayStudy(s: PgSession, token: string): Promise<{ readonly result: StudyRecord } | null> {
+    const done = await s.row<{ study_id: number }>('SELECT study_id FROM write_tokens WHERE token = $1', [token]);
+    return done === undefined ? null : { result: await this.studyById(s, done.study_id) };
   }
 
   /** The replay of a write that returns its trial: that trial, loaded again, when the token shows it committed. */

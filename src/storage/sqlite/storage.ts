@@ -27,6 +27,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { StatementCache } from './statements.js';
 import { loadTrials } from './trial-loader.js';
 import type { TrialScope } from '../trial-hydration.js';
+import { snapshotTrialRows, type StudySnapshot } from '../study-snapshot.js';
 import { SqliteTransactions } from './transactions.js';
 
 export interface SqliteStorageOptions extends ConnectionOptions {
@@ -416,6 +417,42 @@ export class SqliteStorage implements Storage {
          WHERE t.study_id = ? ORDER BY t.number, a.key`,
       ).all(studyId) as { trial_id: number; number: number; key: string; size: number; updated_at: string }[];
       return rows.map((r) => ({ trialId: r.trial_id, number: r.number, key: r.key, size: r.size, updatedAt: new Date(r.updated_at) }));
+    });
+  }
+
+  async importStudy(snapshot: StudySnapshot): Promise<StudyRecord> {
+    const trials = snapshotTrialRows(snapshot);
+    const { study, attrs } = snapshot;
+    const time = (d: Date | null): string | null => (d === null ? null : dateToText(d));
+    return this.tx.write('importStudy', () => {
+      if (this.sql.get('SELECT 1 FROM studies WHERE study_name = ?').get(study.name) !== undefined) throw new StudyExistsError(study.name);
+      const studyId = Number(
+        this.sql.get(
+          `INSERT INTO studies (study_name, direction, objective_metric, space_yaml, settings_json, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        ).run(study.name, study.direction, study.metric, study.yaml, encodeAttr(study.settings), dateToText(study.createdAt)).lastInsertRowid,
+      );
+      for (const [table, values] of [['study_user_attributes', attrs.user], ['study_system_attributes', attrs.system]] as const) {
+        for (const [k, v] of Object.entries(values)) this.sql.get(`INSERT INTO ${table} (study_id, key, value_json) VALUES (?, ?, ?)`).run(studyId, k, encodeAttr(v));
+      }
+      for (const t of trials) {
+        const trialId = Number(
+          this.sql.get(
+            `INSERT INTO trials (study_id, number, state, seed, datetime_start, datetime_complete, heartbeat_at, host, pid, backend, fail_reason, retries)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(studyId, t.number, t.state, t.seed, time(t.startedAt), time(t.completedAt), time(t.heartbeatAt), t.host, t.pid, t.backend, t.failReason, t.retries).lastInsertRowid,
+        );
+        this.insertParams(trialId, t.params);
+        if (t.value !== undefined) this.sql.get('INSERT INTO trial_values (trial_id, value) VALUES (?, ?)').run(trialId, t.value);
+        const step = this.sql.get('INSERT INTO trial_intermediate_values (trial_id, step, value, metrics_json) VALUES (?, ?, ?, ?)');
+        for (const iv of t.intermediate) step.run(trialId, iv.step, iv.value, iv.metricsJson);
+        for (const [table, rows] of [['trial_user_attributes', t.userAttrs], ['trial_system_attributes', t.systemAttrs]] as const) {
+          for (const [k, json] of rows) this.sql.get(`INSERT INTO ${table} (trial_id, key, value_json) VALUES (?, ?, ?)`).run(trialId, k, json);
+        }
+        for (const a of t.artifacts) {
+          this.sql.get('INSERT INTO trial_artifacts (trial_id, key, bytes, updated_at) VALUES (?, ?, ?, ?)').run(trialId, a.key, Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength), dateToText(a.updatedAt));
+        }
+      }
+      return this.studyById(studyId);
     });
   }
 
