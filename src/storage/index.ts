@@ -6,6 +6,7 @@ export { SqliteStorage, type SqliteStorageOptions } from './sqlite/storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './postgres/storage.js';
 export { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './postgres/migrations.js';
 export { openStorageAt, type OpenStorageOptions } from './open.js';
+export { readStudySnapshot, type StudySnapshot, type SnapshotArtifact } from './study-snapshot.js';
 export { parseStorageUrl, storageLabel, maskPassword, type StorageLocation } from './url.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration, type MigrationResult } from './sqlite/migrations.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './sqlite/retry.js';

@@ -89,15 +89,24 @@ export class EmbeddedServer {
 }
 
 let own: Promise<EmbeddedServer> | null = null;
+/** Databases to drop when the file ends, with their server's URL. */
+const created: { server: string; name: string }[] = [];
+
+// One hook at the file's top level, whatever hook or test created the databases (a hook
+// registered inside `before` would run right after it): drop them, then stop our server.
+after(async () => {
+  for (const { server, name } of created) {
+    // WITH (FORCE) is PostgreSQL 13+: a child process killed mid-test may leave a session.
+    await admin(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+  }
+  if (own !== null) await (await own).destroy();
+});
 
 /** The URL of the suite's server (its maintenance database), starting one for this file if none was given. */
 export async function testServerUrl(): Promise<string> {
   const given = process.env[TEST_POSTGRES_ENV];
   if (given) return given;
-  if (own === null) {
-    own = EmbeddedServer.start();
-    after(async () => (await own!).destroy());
-  }
+  own ??= EmbeddedServer.start();
   return (await own).url;
 }
 
@@ -127,9 +136,6 @@ export async function freshDatabase(serverUrl?: string): Promise<string> {
   const server = serverUrl ?? (await testServerUrl());
   const name = `hpsearch_test_${randomBytes(6).toString('hex')}`;
   await admin(server, `CREATE DATABASE ${name}`);
-  after(async () => {
-    // WITH (FORCE) is PostgreSQL 13+: a child process killed mid-test may leave a session.
-    await admin(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-  });
+  created.push({ server, name });
   return withDatabase(server, name);
 }
