@@ -31,30 +31,33 @@ storageConformance({
 });
 
 describe('PostgreSQL: processes sharing one study', () => {
-  it('six processes creating trials up to a total: every number once, never past the total', async () => {
+  it('four processes creating trials up to a total: every number once, never past the total', async () => {
     const url = await freshDatabase();
     const storage = await openPg(url);
     const study = await newStudy(storage, 'capped');
-    // Not a multiple of 6: in the last round the processes race for the places left.
-    const TOTAL = 100;
-    const workers = Array.from({ length: 6 }, () => new Child('ask-tell-worker', [url, 'capped', '40', String(TOTAL)]));
-    await inLockStep(workers, 40);
+    // Not a multiple of 4: in the last round the processes race for the 2 places left.
+    const TOTAL = 70;
+    const workers = Array.from({ length: 4 }, () => new Child('ask-tell-worker', [url, 'capped', '20', String(TOTAL)]));
+    const rounds = await inLockStep(workers, 20);
     const results = await Promise.all(workers.map((w) => w.exit()));
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const got = results.flatMap((r) => JSON.parse(r.stdout.split('\n').filter(Boolean).at(-1) ?? '[]') as number[]).sort((a, b) => a - b);
-    assert.deepEqual(got, Array.from({ length: TOTAL }, (_, i) => i), 'numbers 0..99, each once');
+    assert.deepEqual(got, Array.from({ length: TOTAL }, (_, i) => i), 'numbers 0..69, each once');
+    // Round i starts with 4i trials committed: whoever wins each race, the round's numbers are 4i..4i+3.
+    for (let i = 0; i < 17; i++) assert.deepEqual(rounds.map((r) => r[i]).sort((a, b) => (a ?? -1) - (b ?? -1)), [4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3], `round ${i}`);
+    assert.deepEqual(rounds.map((r) => r[17]).filter((n) => n !== null).sort(), [68, 69], 'two places left in the last round, two winners');
     const trials = await storage.getTrials(study.id);
     assert.deepEqual(trials.map((t) => t.number), got);
     assert.ok(trials.every((t) => t.state === 'COMPLETE' && t.intermediate.length === 1));
   });
 
-  it('six processes claiming WAITING trials: each trial claimed by exactly one', async () => {
+  it('four processes claiming WAITING trials: each trial claimed by exactly one', async () => {
     const url = await freshDatabase();
     const storage = await openPg(url);
     const study = await newStudy(storage, 'queue');
-    const N = 60;
+    const N = 40;
     for (let i = 0; i < N; i++) await storage.createTrial(study.id, { state: 'WAITING', params: paramsFor(i), distributions: DISTRIBUTIONS });
-    const workers = Array.from({ length: 6 }, () => new Child('claim-worker', [url, 'queue']));
+    const workers = Array.from({ length: 4 }, () => new Child('claim-worker', [url, 'queue']));
     await Promise.all(workers.map((w) => w.waitFor((out) => out.includes('ready\n'), 'ready')));
     for (const w of workers) w.proc.stdin.write('go\n');
     const results = await Promise.all(workers.map((w) => w.exit()));
