@@ -32,7 +32,7 @@ if (files.length === 0) {
 let server = null;
 const env = { ...process.env };
 if (!env.HPSEARCH_TEST_POSTGRES) {
-  const { EmbeddedServer } = await import('../../dist/test/helpers/postgres.js');
+  const { EmbeddedServer } = await import('../../dist/test/helpers/embedded-postgres.js');
   server = await EmbeddedServer.start();
   env.HPSEARCH_TEST_POSTGRES = server.url;
   console.error(`# PostgreSQL for the tests: embedded server on port ${server.port}`);
