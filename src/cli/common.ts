@@ -1,13 +1,72 @@
 import { resolve } from 'node:path';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { SqliteStorage } from '../storage/sqlite/storage.js';
+import { openStorageAt } from '../storage/open.js';
+import { parseStorageUrl, storageLabel, type StorageLocation } from '../storage/url.js';
 import { InputError } from '../core/errors.js';
 import { checkDbFile } from './db-file.js';
 import type { OutputFormat } from '../report/table.js';
 
 export interface GlobalArgs {
-  readonly db: string;
+  /** `--db PATH`: the SQLite shorthand of --storage. */
+  readonly db?: string;
+  /** `--storage URL`: postgresql://…, sqlite:///…, or a path. */
+  readonly storage?: string;
   readonly verbose: boolean;
+}
+
+/** The SQLite file of a command given neither --storage, --db nor HPSEARCH_STORAGE. */
+export const DEFAULT_DB = './trials.db';
+
+/** The storage a command works on, as the user named it. */
+export interface StorageTarget {
+  readonly location: StorageLocation;
+  /** The path or URL, for the study's local folder (src/study/paths.ts). */
+  readonly ref: string;
+  /** How messages name it: the path, or the URL with its password masked. */
+  readonly label: string;
+  /** The flag that gives it again (for the "continue with" hint), password masked; '' for the default. */
+  readonly flag: string;
+}
+
+/**
+ * `--storage URL`, else `--db PATH`, else `HPSEARCH_STORAGE`, else ./trials.db (README
+ * "Commands"). Both flags at once is an error: they name the same thing.
+ */
+export function storageTarget(argv: Pick<GlobalArgs, 'db' | 'storage'>, env: NodeJS.ProcessEnv = process.env): StorageTarget {
+  if (argv.storage !== undefined && argv.db !== undefined) {
+    throw new InputError('--storage and --db both name the storage; give one (--db PATH is the SQLite shorthand of --storage)');
+  }
+  const [text, source, flag] =
+    argv.storage !== undefined
+      ? [argv.storage, '--storage', '--storage']
+      : argv.db !== undefined
+        ? [argv.db, '--db', '--db']
+        : env.HPSEARCH_STORAGE
+          ? [env.HPSEARCH_STORAGE, 'HPSEARCH_STORAGE', '']
+          : [DEFAULT_DB, '--db', ''];
+  // --db is a path, whatever it looks like.
+  return targetAt(source === '--db' ? { kind: 'sqlite', path: text } : parseStorageUrl(text, source), flag);
+}
+
+/** The target of a parsed location; `flag` gives it again in hints ('' for none). */
+export function targetAt(location: StorageLocation, flag = '--storage'): StorageTarget {
+  const label = storageLabel(location);
+  const ref = location.kind === 'sqlite' ? location.path : location.url;
+  return { location, ref, label, flag: flag === '' ? '' : `${flag} ${location.kind === 'sqlite' ? location.path : label}` };
+}
+
+/**
+ * Opens the storage of a command that reads. An SQLite file must exist and be an hpsearch
+ * database (openExistingDb); a server storage is connected to (its schema created if new).
+ */
+export async function openExisting(target: StorageTarget): Promise<Storage> {
+  return target.location.kind === 'sqlite' ? openExistingDb(target.location.path) : openStorageAt(target.location);
+}
+
+/** Opens (creating if needed) the storage of a command that writes. */
+export async function openForWrite(target: StorageTarget): Promise<Storage> {
+  return target.location.kind === 'sqlite' ? openDb(target.location.path) : openStorageAt(target.location);
 }
 
 export interface FormatArgs {
@@ -21,7 +80,7 @@ export interface FormatArgs {
  */
 export function openExistingDb(path: string): Storage {
   const state = checkDbFile(path);
-  if (state === 'absent') throw new InputError(`${path}: no such database (run a study first, or pass --db PATH)`);
+  if (state === 'absent') throw new InputError(`${path}: no such database (run a study first, or pass --db PATH or --storage URL)`);
   return SqliteStorage.open(state === 'empty' ? ':memory:' : path);
 }
 

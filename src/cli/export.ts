@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { exportTable, trialJson } from '../report/rows.js';
-import { openExistingDb, pickStudy, withStorage, type GlobalArgs } from './common.js';
+import { openExisting, storageTarget, pickStudy, withStorage, type GlobalArgs } from './common.js';
 import { renderRows } from '../report/table.js';
 
 interface Args extends GlobalArgs {
@@ -18,8 +18,9 @@ export const exportCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 export cnngru > trials.csv', 'one row per trial: params, last-epoch and test metrics')
       .example('$0 export cnngru --format json > trials.json', 'every trial with its epoch curve'),
   handler: async (argv) => {
-    await withStorage(openExistingDb(argv.db), async (storage) => {
-      const study = await pickStudy(storage, argv.study, argv.db);
+    const where = storageTarget(argv);
+    await withStorage(await openExisting(where), async (storage) => {
+      const study = await pickStudy(storage, argv.study, where.label);
       const trials = await storage.getTrials(study.id);
       if (argv.format === 'json') {
         console.log(JSON.stringify({ study: study.name, direction: study.direction, metric: study.metric, trials: trials.map(trialJson) }, null, 2));

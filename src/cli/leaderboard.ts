@@ -3,7 +3,7 @@ import type { LeaderboardRow } from '../storage/types.js';
 import { leaderboardJson, leaderboardTable } from '../report/rows.js';
 import { InputError } from '../core/errors.js';
 import { metricDirection } from '../core/direction.js';
-import { openExistingDb, pickStudy, positiveIntFlag, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
+import { openExisting, storageTarget, pickStudy, positiveIntFlag, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
 import { OUTPUT_FORMATS, renderRows } from '../report/table.js';
 
 interface Args extends GlobalArgs, FormatArgs {
@@ -41,8 +41,9 @@ export const leaderboardCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 leaderboard --study cnngru --top 5 --format json', 'the five best trials as JSON')
       .example('$0 leaderboard --study cnngru --all --metric val_loss --format csv > trials.csv', 'every finished trial, ranked by its val_loss, as CSV'),
   handler: async (argv) => {
-    await withStorage(openExistingDb(argv.db), async (storage) => {
-      const study = await pickStudy(storage, argv.study, argv.db);
+    const where = storageTarget(argv);
+    await withStorage(await openExisting(where), async (storage) => {
+      const study = await pickStudy(storage, argv.study, where.label);
       let rows: LeaderboardRow[];
       if (argv.metric !== undefined) {
         const all = await storage.leaderboard(study.id, { all: argv.all });

@@ -12,9 +12,10 @@ import { runCommand, resumeCommand } from './run.js';
 import { rerunCommand } from './rerun.js';
 import { dataCommand } from './data.js';
 import { reportCommand } from './report.js';
+import { dbCommand } from './db.js';
 
 // Every command module is typed on its own arguments; yargs' builder chain widens them.
-const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, reportCommand, exportCommand, dataCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
+const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, reportCommand, exportCommand, dataCommand, dbCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
 
 /**
  * Exit codes (README "Commands"): 0 success, 1 runtime failure, 2 bad input. A bad-input message is
@@ -24,8 +25,9 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   let cli = yargs(argv)
     .scriptName('hpsearch')
-    .usage('$0 <command> [options]\n\nHyperparameter search for ECG/EEG classifiers in TensorFlow.js, stored in SQLite.')
-    .option('db', { type: 'string', default: './trials.db', describe: 'SQLite database of the studies', global: true })
+    .usage('$0 <command> [options]\n\nHyperparameter search for ECG/EEG classifiers in TensorFlow.js, stored in SQLite or PostgreSQL.')
+    .option('db', { type: 'string', requiresArg: true, describe: 'SQLite database of the studies (default ./trials.db, or HPSEARCH_STORAGE)', global: true })
+    .option('storage', { type: 'string', requiresArg: true, describe: 'Storage URL: postgresql://user:pass@host:port/db, sqlite:///path.db, or a path (default: HPSEARCH_STORAGE, else ./trials.db)', global: true })
     .option('verbose', { type: 'boolean', default: false, describe: 'Print stack traces of errors', global: true })
     .demandCommand(1, 'name a command (hpsearch --help lists them)')
     .strict()

@@ -5,7 +5,7 @@ import { InputError } from '../core/errors.js';
 import { collectStudyReport } from '../report/html/collect.js';
 import { loadEchartsSource, renderReportHtml } from '../report/html/render.js';
 import { safeFolderName } from '../study/paths.js';
-import { openExistingDb, pickStudy, withStorage, type GlobalArgs } from './common.js';
+import { openExisting, storageTarget, pickStudy, withStorage, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
   readonly study: string;
@@ -50,10 +50,11 @@ export const reportCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 report cnngru', 'write report-cnngru.html')
       .example('$0 report cnngru --out cnngru.html --db runs/trials.db', 'from another database, to a chosen file'),
   handler: async (argv) => {
+    const where = storageTarget(argv);
     const out = checkOutPath(argv.out ?? defaultReportPath(argv.study));
     // Reads only (one read transaction per query): a study running meanwhile is not disturbed.
-    const report = await withStorage(openExistingDb(argv.db), async (storage) => {
-      const study = await pickStudy(storage, argv.study, argv.db);
+    const report = await withStorage(await openExisting(where), async (storage) => {
+      const study = await pickStudy(storage, argv.study, where.label);
       return collectStudyReport(storage, study);
     });
     writeFileAtomic(out, renderReportHtml(report, loadEchartsSource()));

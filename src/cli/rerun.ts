@@ -3,7 +3,7 @@ import type { BackendName, StudySettings } from '../config/settings.js';
 import type { Metrics } from '../core/trial.js';
 import { InputError } from '../core/errors.js';
 import { cacheDir, checkpointRootOf } from '../study/paths.js';
-import { openExistingDb, pickStudy, trialNumber, withStorage, type GlobalArgs } from './common.js';
+import { openExisting, storageTarget, pickStudy, trialNumber, withStorage, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
   readonly study: string;
@@ -45,20 +45,21 @@ export const rerunCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' })
       .example('$0 rerun cnngru 4', 'retrain trial 4 of study cnngru and compare every epoch; exit 1 on any difference'),
   handler: async (argv) => {
+    const where = storageTarget(argv);
     const number = trialNumber(argv.number);
-    await withStorage(openExistingDb(argv.db), async (storage) => {
-      const record = await pickStudy(storage, argv.study, argv.db);
+    await withStorage(await openExisting(where), async (storage) => {
+      const record = await pickStudy(storage, argv.study, where.label);
       const settings = record.settings as StudySettings;
       if (!settings || !('model' in settings)) throw new InputError(`study "${record.name}" was created through the library API: it has no model to retrain`);
       const trial = await storage.getTrial(record.id, number);
-      if (!trial) throw new InputError(`${argv.db}: study "${record.name}" has no trial ${number}`);
+      if (!trial) throw new InputError(`${where.label}: study "${record.name}" has no trial ${number}`);
       if (trial.state !== 'COMPLETE' && trial.state !== 'PRUNED') {
         throw new InputError(`trial ${trial.number} is ${trial.state}: only COMPLETE and PRUNED trials have metrics to compare`);
       }
       if (trial.seed === null) throw new InputError(`trial ${trial.number} has no stored seed`);
       const { taskOf } = await import('../study/drive.js');
       const { trainHere } = await import('../worker/train-here.js');
-      const ctx = { settings, checkpointRoot: checkpointRootOf(argv.db, record) };
+      const ctx = { settings, checkpointRoot: checkpointRootOf(where.ref, record) };
       const task = taskOf(ctx, { id: trial.id, number: trial.number, params: trial.params, seed: trial.seed });
       const stored = new Map(trial.intermediate.map((iv) => [iv.step, iv.metrics ?? {}]));
       const lastStep = trial.intermediate.at(-1)?.step ?? 0;
@@ -66,7 +67,7 @@ export const rerunCommand: CommandModule<GlobalArgs, Args> = {
       const started = performance.now();
       const result = await trainHere(task, {
         backend: (trial.backend as BackendName | null) ?? settings.backend,
-        data: { cacheDir: cacheDir(argv.db) },
+        data: { cacheDir: cacheDir(where.ref) },
         onEpoch: (epoch, metrics) => {
           rerun.set(epoch, metrics);
           // A pruned trial stopped where the pruner stopped it; so does its rerun.

@@ -14,7 +14,7 @@ import { createObserver } from '../report/progress.js';
 import { cacheDir, studyNameProblem } from '../study/paths.js';
 import { StudyExistsError } from '../storage/errors.js';
 import { DATA_IDENTITY_ATTR, checkDataIdentity, dataIdentity, type DataIdentity } from '../study/data-identity.js';
-import { openDb, openExistingDb, pickStudy, positiveIntFlag, typedValue, type GlobalArgs } from './common.js';
+import { openExisting, openForWrite, pickStudy, positiveIntFlag, storageTarget, typedValue, type GlobalArgs, type StorageTarget } from './common.js';
 import { checkDbFile, checkDbFolder } from './db-file.js';
 import { printLeaderboard } from './leaderboard.js';
 import type { Isolation } from './isolation.js';
@@ -170,17 +170,18 @@ function withLocalData(settings: StudySettings, local: string | undefined): Stud
  * Continues a stored study: the data are prepared and compared with the study's before
  * anything is written (new runtime settings included), then the study runs.
  */
-async function continueWith(store: Storage, dbPath: string, existing: StudyRecord, settings: StudySettings, localSource: string | undefined, f: RunFlags, space: { readonly file: string; readonly yaml: string }): Promise<void> {
+async function continueWith(store: Storage, where: StorageTarget, existing: StudyRecord, settings: StudySettings, localSource: string | undefined, f: RunFlags, space: { readonly file: string; readonly yaml: string }): Promise<void> {
   const stored = existing.settings as StudySettings;
   const local = withLocalData(settings, localSource);
-  const prepared = await prepare(local, dbPath, f.json, space);
+  const prepared = await prepare(local, where.ref, f.json, space);
   await checkDataIdentity(store, existing, identityOf(prepared));
   if (!sameJson(settings, stored)) await store.updateStudySettings(existing.id, settings);
-  await execute(store, dbPath, { ...existing, settings }, local, prepared, f);
+  await execute(store, where, { ...existing, settings }, local, prepared, f);
 }
 
 /** Runs a stored study to its target and prints the top of its leaderboard. */
-async function execute(storage: Storage, dbPath: string, record: StudyRecord, settings: StudySettings, prepared: PreparedData, f: RunFlags): Promise<void> {
+async function execute(storage: Storage, where: StorageTarget, record: StudyRecord, settings: StudySettings, prepared: PreparedData, f: RunFlags): Promise<void> {
+  const dbPath = where.ref;
   const observer = createObserver({ json: f.json, direction: settings.objective.direction, metric: settings.objective.metric });
   let summary;
   try {
@@ -214,7 +215,7 @@ async function execute(storage: Storage, dbPath: string, record: StudyRecord, se
     printLeaderboard(await storage.leaderboard(record.id, { top: 5 }), 'table', settings.objective.metric);
   }
   if (summary.interrupted) {
-    if (!f.json) console.log(`interrupted: continue with  hpsearch resume ${settings.study}${dbPath !== './trials.db' ? ` --db ${dbPath}` : ''}`);
+    if (!f.json) console.log(`interrupted: continue with  hpsearch resume ${settings.study}${where.flag !== '' ? ` ${where.flag}` : ''}`);
     process.exitCode = INTERRUPTED_EXIT_CODE;
   }
 }
@@ -254,24 +255,27 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const fromYaml = applyFlags(parsed.settings, argv);
     const nameProblem = studyNameProblem(fromYaml.study);
     if (nameProblem !== null) throw new InputError(`${argv.study !== undefined ? '--study' : `${argv.space}: study`}: ${nameProblem}`);
-    const dbState = checkDbFile(argv.db);
-    if (dbState === 'absent') checkDbFolder(argv.db);
-    let storage: Storage | null = dbState === 'absent' ? null : openDb(argv.db);
+    const where = storageTarget(argv);
+    // An SQLite file that does not exist yet is created only once the data are ready; a
+    // server storage is connected to at once (a server out of reach fails before the data load).
+    const dbState = where.location.kind === 'sqlite' ? checkDbFile(where.location.path) : 'database';
+    if (dbState === 'absent') checkDbFolder(where.ref);
+    let storage: Storage | null = dbState === 'absent' ? null : await openForWrite(where);
     const continueStudy = async (store: Storage, existing: StudyRecord): Promise<void> => {
       const stored = existing.settings as StudySettings;
       if (!sameJson(stored.params, fromYaml.params) || stored.model !== fromYaml.model || !sameJson(stored.objective, fromYaml.objective)) {
-        throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${argv.db} with another model, objective or search space; name a new one with --study`);
+        throw new InputError(`${argv.space}: study "${fromYaml.study}" already exists in ${where.label} with another model, objective or search space; name a new one with --study`);
       }
       // This machine's copy of the data: --data, else the YAML's source (each machine may
       // keep its copy where it likes; the fingerprint tells whether it is the study's).
-      await continueWith(store, argv.db, existing, applyRuntimeFlags(stored, argv), fromYaml.data.source, argv, { file: argv.space, yaml: parsed.yaml });
+      await continueWith(store, where, existing, applyRuntimeFlags(stored, argv), fromYaml.data.source, argv, { file: argv.space, yaml: parsed.yaml });
     };
     try {
       const existing = storage === null ? null : await storage.getStudy(fromYaml.study);
       if (storage !== null && existing) return await continueStudy(storage, existing);
       // Data problems are bad input too: find them before the study is written.
-      const prepared = await prepare(fromYaml, argv.db, argv.json, { file: argv.space, yaml: parsed.yaml });
-      storage ??= openDb(argv.db);
+      const prepared = await prepare(fromYaml, where.ref, argv.json, { file: argv.space, yaml: parsed.yaml });
+      storage ??= await openForWrite(where);
       let record: StudyRecord;
       try {
         record = await storage.createStudy({
@@ -289,7 +293,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         if (raced === null) throw err;
         return await continueStudy(storage, raced);
       }
-      await execute(storage, argv.db, record, fromYaml, prepared, argv);
+      await execute(storage, where, record, fromYaml, prepared, argv);
     } finally {
       await storage?.close();
     }
@@ -307,14 +311,15 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       .example('$0 resume cnngru', 'finish the interrupted trials and the rest of the budget')
       .example('$0 resume cnngru --trials 40 --workers 1 --backend tensorflow-gpu', 'raise the target and move the study to a GPU'),
   handler: async (argv) => {
-    const storage = openExistingDb(argv.db);
+    const where = storageTarget(argv);
+    const storage = await openExisting(where);
     try {
-      const existing = await pickStudy(storage, argv.study, argv.db);
+      const existing = await pickStudy(storage, argv.study, where.label);
       const stored = existing.settings as StudySettings;
       if (!stored || !('model' in stored)) throw new InputError(`study "${argv.study}" was created through the library API; resume it from your code`);
       const local = argv.data !== undefined ? dataFlag(argv.data) : undefined;
       // Positions in the YAML stored with the study, named as the study.
-      await continueWith(storage, argv.db, existing, applyRuntimeFlags(stored, argv), local, { ...argv, study: argv.study }, { file: `study ${existing.name} (stored YAML)`, yaml: existing.yaml ?? '' });
+      await continueWith(storage, where, existing, applyRuntimeFlags(stored, argv), local, { ...argv, study: argv.study }, { file: `study ${existing.name} (stored YAML)`, yaml: existing.yaml ?? '' });
     } finally {
       await storage.close();
     }

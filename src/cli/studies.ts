@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openExistingDb, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
+import { openExisting, storageTarget, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
 import { OUTPUT_FORMATS, renderRows } from '../report/table.js';
 
 type Args = GlobalArgs & FormatArgs;
@@ -13,7 +13,8 @@ export const studiesCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 studies', 'one row per study in ./trials.db')
       .example('$0 studies --db /data/trials.db --format json', 'the same as JSON, from another database'),
   handler: async (argv) => {
-    await withStorage(openExistingDb(argv.db), async (storage) => {
+    const where = storageTarget(argv);
+    await withStorage(await openExisting(where), async (storage) => {
       const studies = await storage.listStudies();
       const rows = studies.map((s) => ({
         name: s.name,

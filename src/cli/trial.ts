@@ -3,7 +3,7 @@ import type { Metrics } from '../core/trial.js';
 import { trialJson } from '../report/rows.js';
 import { scalarMetrics } from '../core/trial.js';
 import { InputError } from '../core/errors.js';
-import { openExistingDb, pickStudy, trialNumber, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
+import { openExisting, storageTarget, pickStudy, trialNumber, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
 import { OUTPUT_FORMATS, formatCell, renderRows, type Cell } from '../report/table.js';
 
 interface Args extends GlobalArgs, FormatArgs {
@@ -23,11 +23,12 @@ export const trialCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 trial cnngru 3', 'trial 3 of study cnngru: params, epochs, test metrics, confusion matrix')
       .example('$0 trial cnngru 3 --format csv > curve.csv', 'its per-epoch curve as CSV'),
   handler: async (argv) => {
+    const where = storageTarget(argv);
     const number = trialNumber(argv.number);
-    await withStorage(openExistingDb(argv.db), async (storage) => {
-      const study = await pickStudy(storage, argv.study, argv.db);
+    await withStorage(await openExisting(where), async (storage) => {
+      const study = await pickStudy(storage, argv.study, where.label);
       const trial = await storage.getTrial(study.id, number);
-      if (!trial) throw new InputError(`${argv.db}: study "${study.name}" has no trial ${number}`);
+      if (!trial) throw new InputError(`${where.label}: study "${study.name}" has no trial ${number}`);
       const json = trialJson(trial);
       if (argv.format === 'json') {
         console.log(JSON.stringify(json, null, 2));

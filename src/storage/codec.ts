@@ -10,13 +10,25 @@ export function dateToText(d: Date): string {
   return d.toISOString();
 }
 
-export function textToDate(s: string | null): Date | null {
+/** A time column: ISO text in SQLite, a `timestamptz` (which `pg` reads as a Date) in PostgreSQL. */
+export type TimeColumn = string | Date;
+
+export function textToDate(s: TimeColumn | null): Date | null {
   return s === null ? null : new Date(s);
 }
 
-/** SQLite turns NaN into NULL; the schema documents NULL in a value column as NaN. */
+/**
+ * A value column holds NULL for NaN in every backend: SQLite turns NaN into NULL itself,
+ * and PostgreSQL (which could store NaN) is written the same way, so that the leaderboard
+ * ranks NaN like a missing value whatever the backend (leaderboard.ts).
+ */
 export function valueFromColumn(v: number | null): number {
   return v === null ? Number.NaN : v;
+}
+
+/** The column value of a number (NULL for NaN, see valueFromColumn); +-Infinity as is. */
+export function valueToColumn(v: number): number | null {
+  return Number.isNaN(v) ? null : v;
 }
 
 /**

@@ -104,3 +104,19 @@ export class DatabaseFileError extends StorageError {
     super(code === 'SQLITE_FULL' ? `database or disk is full: ${path}` : `disk I/O error (${code}): ${path}`, options);
   }
 }
+
+/**
+ * The database server could not be reached (refused, unreachable, restarting) at opening,
+ * or stayed out of reach for longer than the outage limit while a study ran. Nothing of
+ * the failed call was stored, or it was detected as stored; a later run continues. The
+ * message names the storage URL with its password masked. Exit code 1.
+ */
+export class StorageUnavailableError extends StorageError {}
+
+/**
+ * The server was reached but refuses the URL's credentials or has no such database: the
+ * user's input, so exit code 2. The message names the URL with its password masked.
+ */
+export class StorageAccessError extends StorageError {
+  readonly exitCode = 2;
+}

@@ -17,6 +17,9 @@ import type { LeaderboardQuery, LeaderboardRow } from './types.js';
 /** The states the leaderboard ranks, in the order they are ranked. */
 export const LEADERBOARD_STATE_ORDER: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
 
+/** LEADERBOARD_STATE_ORDER as an SQL sort key on the `trials` row `t` (standard SQL, for every backend). */
+export const STATE_RANK_SQL = `CASE t.state ${LEADERBOARD_STATE_ORDER.map((st, i) => `WHEN '${st}' THEN ${i}`).join(' ')} END`;
+
 /** The states a query covers: COMPLETE only, or every finished state with `all`. */
 export function leaderboardStates(query: LeaderboardQuery): TrialState[] {
   return query.all ? [...FINISHED_STATES] : ['COMPLETE'];

@@ -1,6 +1,6 @@
 import type { Direction } from '../core/search-space.js';
 import type { TrialState } from '../core/trial.js';
-import { decodeAttr } from './codec.js';
+import { decodeAttr, type TimeColumn } from './codec.js';
 import type { StudyRecord, StudySummary } from './types.js';
 
 /** Studies as the schema (sqlite/migrations.ts) holds them, turned into what Storage returns. */
@@ -13,7 +13,7 @@ export interface StudyRow {
   objective_metric: string;
   space_yaml: string | null;
   settings_json: string;
-  created_at: string;
+  created_at: TimeColumn;
 }
 
 const ALL_STATES: readonly TrialState[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL', 'WAITING'];

@@ -9,6 +9,7 @@ import {
   decodeNonFinite,
   textToDate,
   valueFromColumn,
+  type TimeColumn,
 } from './codec.js';
 
 /**
@@ -17,15 +18,25 @@ import {
  * per table, whatever the number of trials) and feeds the rows in; trials come out frozen.
  */
 
+/** Which trials a bulk load covers. */
+export type TrialScope =
+  | { readonly kind: 'ids'; readonly ids: readonly number[] }
+  | { readonly kind: 'study'; readonly studyId: number; readonly states: readonly TrialState[] | undefined };
+
+/** The columns of a TrialRow, selected from `trials t LEFT JOIN trial_values v` (standard SQL). */
+export const TRIAL_COLUMNS_SQL = `t.trial_id, t.number, t.state, t.seed, t.datetime_start, t.datetime_complete,
+  t.heartbeat_at, t.host, t.pid, t.backend, t.fail_reason, t.retries,
+  v.trial_id IS NOT NULL AS has_value, v.value`;
+
 /** One row of `trials` joined with its `trial_values` row. */
 export interface TrialRow {
   trial_id: number;
   number: number;
   state: TrialState;
   seed: number | null;
-  datetime_start: string | null;
-  datetime_complete: string | null;
-  heartbeat_at: string | null;
+  datetime_start: TimeColumn | null;
+  datetime_complete: TimeColumn | null;
+  heartbeat_at: TimeColumn | null;
   host: string | null;
   pid: number | null;
   backend: string | null;
@@ -89,7 +100,26 @@ export class TrialHydrator {
    */
   intermediate(trialId: number, stepsJson: string, valuesJson: string, hasMetricsJson: string, metricsJson: string): void {
     const d = this.drafts.get(trialId);
-    if (d !== undefined) d.intermediate = intermediateValues(stepsJson, valuesJson, hasMetricsJson, metricsJson);
+    if (d === undefined) return;
+    let parsed: (Metrics | null)[] | undefined;
+    const has = JSON.parse(hasMetricsJson) as (number | boolean)[];
+    d.intermediate = intermediateValues(JSON.parse(stepsJson) as number[], JSON.parse(valuesJson) as (number | null)[], (i) =>
+      has[i] ? () => (parsed ??= decodeNonFinite(metricsJson) as (Metrics | null)[])[i] ?? undefined : null,
+    );
+  }
+
+  /**
+   * The same, from one row of arrays (a server database aggregates into arrays, which keep
+   * +-Infinity, where JSON cannot): steps, values (null for NaN), metrics JSON or null.
+   */
+  intermediateArrays(trialId: number, steps: readonly number[], values: readonly (number | null)[], metrics: readonly (string | null)[]): void {
+    const d = this.drafts.get(trialId);
+    if (d === undefined) return;
+    d.intermediate = intermediateValues(steps, values, (i) => {
+      const text = metrics[i] ?? null;
+      let parsed: Metrics | undefined;
+      return text === null ? null : () => (parsed ??= decodeMetrics(text));
+    });
   }
 
   /** A `trial_user_attributes` (`user`) or `trial_system_attributes` (`system`) row. */
@@ -142,24 +172,17 @@ function freezeTrial(d: TrialDraft): FrozenTrial {
 
 /**
  * A trial's intermediate values from the aggregated row, ordered by step. Metrics are
- * parsed on first read, all steps of the trial at once: samplers and pruners load every
- * trial but look only at `value`, and epoch metrics (per-class arrays, confusion matrices)
- * would otherwise dominate the load. Each getter is an own enumerable property, so
- * JSON.stringify, spread and structuredClone still see `metrics`.
+ * parsed on first read (`metricsOf(i)` gives the parser of step i's metrics, null when it
+ * has none): samplers and pruners load every trial but look only at `value`, and epoch
+ * metrics (per-class arrays, confusion matrices) would otherwise dominate the load. Each
+ * getter is an own enumerable property, so JSON.stringify, spread and structuredClone
+ * still see `metrics`.
  */
 function intermediateValues(
-  stepsJson: string,
-  valuesJson: string,
-  hasJson: string,
-  metricsJson: string,
+  steps: readonly number[],
+  values: readonly (number | null)[],
+  metricsOf: (i: number) => (() => Metrics | undefined) | null,
 ): IntermediateValue[] {
-  const steps = JSON.parse(stepsJson) as number[];
-  const values = JSON.parse(valuesJson) as (number | null)[];
-  const has = JSON.parse(hasJson) as (number | boolean)[];
-  let parsed: (Metrics | null)[] | undefined;
-  const metricsAt = (i: number): Metrics | undefined =>
-    (parsed ??= decodeNonFinite(metricsJson) as (Metrics | null)[])[i] ?? undefined;
-
   const order = steps.map((_, i) => i);
   if (steps.some((st, i) => i > 0 && st < (steps[i - 1] as number))) {
     order.sort((a, b) => (steps[a] as number) - (steps[b] as number));
@@ -168,7 +191,8 @@ function intermediateValues(
     // A NaN value is stored as NULL, so the array holds null for it; SQLite writes
     // +-Infinity as +-9.0e+999, which JSON.parse reads back as +-Infinity.
     const iv = { step: steps[i] as number, value: valueFromColumn(values[i] ?? null) };
-    if (has[i]) Object.defineProperty(iv, 'metrics', { enumerable: true, get: () => metricsAt(i) });
+    const metrics = metricsOf(i);
+    if (metrics !== null) Object.defineProperty(iv, 'metrics', { enumerable: true, get: metrics });
     return iv;
   });
 }

@@ -2,7 +2,7 @@ import { toInternal } from '../core/distributions.js';
 import type { Distribution, Params } from '../core/search-space.js';
 import { isFinished } from '../core/trial.js';
 import { encodeDistribution } from './codec.js';
-import type { FinishTrial, NewTrial } from './types.js';
+import type { FinishTrial, NewTrial, Owner } from './types.js';
 
 /**
  * Checks of what a caller writes to a trial, the same for every backend. They run before
@@ -45,4 +45,29 @@ export function checkFinish(finish: FinishTrial): number | null {
 /** An intermediate value's step is an integer >= 0. */
 export function checkStep(step: number): void {
   if (!Number.isInteger(step) || step < 0) throw new RangeError(`step must be an integer >= 0, got ${step}`);
+}
+
+/** The columns of a new `trials` row besides its study and number, the same for every backend. */
+export interface NewTrialColumns {
+  readonly state: NewTrial['state'];
+  readonly seed: number | null;
+  /** A RUNNING trial starts its clock and heartbeat now; a WAITING one has neither. */
+  readonly startedAt: Date | null;
+  readonly heartbeatAt: Date | null;
+  readonly host: string | null;
+  readonly pid: number | null;
+}
+
+/** A RUNNING trial without an explicit owner belongs to the creating process (`self`). */
+export function newTrialColumns(trial: NewTrial, self: Owner, now: Date = new Date()): NewTrialColumns {
+  const running = trial.state === 'RUNNING';
+  const owner = trial.owner ?? (running ? self : null);
+  return {
+    state: trial.state,
+    seed: trial.seed ?? null,
+    startedAt: running ? now : null,
+    heartbeatAt: running ? now : null,
+    host: owner?.host ?? null,
+    pid: owner?.pid ?? null,
+  };
 }

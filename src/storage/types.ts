@@ -52,6 +52,7 @@
  */
 import type { Direction, Distribution, Params } from '../core/search-space.js';
 import type { FrozenTrial, Metrics, TrialState } from '../core/trial.js';
+import type { StudySnapshot } from './study-snapshot.js';
 
 export interface StudyRecord {
   readonly id: number;
@@ -237,6 +238,13 @@ export interface Storage {
   deleteTrialArtifact(trialId: number, key: string): Promise<void>;
   /** Every artifact of a study's trials, without their bytes, by trial number then key. */
   listTrialArtifacts(studyId: number): Promise<TrialArtifact[]>;
+
+  /**
+   * Creates a study with its attributes and every trial exactly as in `snapshot` (same
+   * numbers, states, times, values, artifacts), in one transaction: all of it or nothing.
+   * StudyExistsError when the name is taken. What `hpsearch db copy` writes.
+   */
+  importStudy(snapshot: StudySnapshot): Promise<StudyRecord>;
 
   close(): Promise<void>;
 }

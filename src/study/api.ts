@@ -2,7 +2,7 @@ import type { Direction, Params } from '../core/search-space.js';
 import type { PrunerSettings, SamplerSettings } from '../config/settings.js';
 import type { SamplerConfig } from '../samplers/index.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
-import { SqliteStorage } from '../storage/sqlite/storage.js';
+import { openStorageAt } from '../storage/open.js';
 import { StudyExistsError, StudyNotFoundError } from '../storage/errors.js';
 import { spaceFromObject, configurationsFromObject, type SpaceInput } from '../config/api.js';
 import { DEFAULT_PRUNERS, DEFAULT_SAMPLER, DEFAULT_SEED } from '../config/defaults.js';
@@ -18,7 +18,10 @@ export type PrunerOption =
   | ({ readonly type: 'median' } & Partial<Omit<Extract<PrunerSettings, { type: 'median' }>, 'type'>>);
 
 export interface CreateStudyOptions {
-  /** A path to an SQLite file, ':memory:', or an open storage. */
+  /**
+   * A storage URL (`postgresql://user:pass@host:port/db`, `sqlite:///path.db`), a path to
+   * an SQLite file, ':memory:', or an open storage.
+   */
   readonly storage: string | Storage;
   readonly name: string;
   readonly direction?: Direction;
@@ -42,8 +45,8 @@ export interface LoadStudyOptions {
   readonly name: string;
 }
 
-function openStorage(storage: string | Storage): Storage {
-  return typeof storage === 'string' ? SqliteStorage.open(storage) : storage;
+function openStorage(storage: string | Storage): Promise<Storage> {
+  return typeof storage === 'string' ? openStorageAt(storage) : Promise.resolve(storage);
 }
 
 /** The settings stored with an API-created study; `configFromSettings` reads them back. */
@@ -94,7 +97,7 @@ export async function createStudy(options: CreateStudyOptions): Promise<Study> {
     seed: options.seed ?? DEFAULT_SEED,
     workers: options.workers ?? 1,
   };
-  const storage = openStorage(options.storage);
+  const storage = await openStorage(options.storage);
   let record: StudyRecord;
   try {
     record = await storage.createStudy({
@@ -114,7 +117,7 @@ export async function createStudy(options: CreateStudyOptions): Promise<Study> {
 
 /** Opens a stored study with the space and settings it was created with. */
 export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
-  const storage = openStorage(options.storage);
+  const storage = await openStorage(options.storage);
   const record = await storage.getStudy(options.name);
   if (!record) throw new StudyNotFoundError(options.name);
   const study = new Study(storage, record, configFromRecord(record));

@@ -8,7 +8,7 @@ import type { FrozenTrial, Metrics } from '../core/trial.js';
 import { scalarMetrics } from '../core/trial.js';
 import { CV_RUNNING_OBJECTIVE } from '../train/epoch-metrics.js';
 import type { Lease } from '../storage/types.js';
-import { DatabaseFileError, LeaseLostError } from '../storage/errors.js';
+import { DatabaseFileError, LeaseLostError, StorageUnavailableError } from '../storage/errors.js';
 import { readCheckpointBytes, writeCheckpointBytes } from '../train/checkpoint.js';
 import { runCheckpointEpoch } from '../train/run-checkpoint.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
@@ -93,9 +93,13 @@ export function objectiveOf(metrics: Metrics | null, metric: string): number {
   return typeof v === 'number' ? v : Number.NaN;
 }
 
-/** A failure of the machine rather than of the trial: recording it as the trial's FAIL would be wrong. */
-export function isEnvironmentFailure(err: unknown): err is DatabaseFileError | FolderNotWritableError {
-  return err instanceof DatabaseFileError || err instanceof FolderNotWritableError;
+/**
+ * A failure of the machine rather than of the trial (a full disk, a folder that cannot be
+ * written, a database server out of reach for longer than the outage limit): recording it
+ * as the trial's FAIL would be wrong.
+ */
+export function isEnvironmentFailure(err: unknown): err is DatabaseFileError | FolderNotWritableError | StorageUnavailableError {
+  return err instanceof DatabaseFileError || err instanceof FolderNotWritableError || err instanceof StorageUnavailableError;
 }
 
 /**

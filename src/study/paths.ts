@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseStorageUrl } from '../storage/url.js';
 
 /**
  * This machine's working folder: `HPSEARCH_WORK_DIR` when set, else `.hpsearch` beside the
- * SQLite file. It holds what a machine keeps for itself, never shared: `studies/<study>/`,
- * the cache of the checkpoints stored in the study's storage, and `cache/`, data shared by
- * studies (SMOTE tables, imports, data fingerprints). Machines sharing one study each have
- * their own (docs/storage.md, "Several machines").
+ * SQLite file, or under the current folder for a server storage (`dbPath` is the storage
+ * as given: an SQLite path or a URL). It holds what a machine keeps for itself, never
+ * shared: `studies/<study>/`, the cache of the checkpoints stored in the study's storage,
+ * and `cache/`, data shared by studies (SMOTE tables, imports, data fingerprints). Machines
+ * sharing one study each have their own (docs/storage.md, "Several machines").
  * A study name becomes a folder name only after sanitising (anything but letters, digits,
  * dot, dash and underscore is replaced, and a short hash of the real name keeps two
  * sanitised names apart), so no name can point outside the folder.
@@ -15,7 +17,9 @@ import { dirname, join, resolve } from 'node:path';
 export function hpsearchDir(dbPath: string): string {
   const own = process.env.HPSEARCH_WORK_DIR;
   if (own !== undefined && own !== '') return resolve(own);
-  return join(dbPath === ':memory:' ? process.cwd() : dirname(resolve(dbPath)), '.hpsearch');
+  const location = parseStorageUrl(dbPath);
+  if (location.kind !== 'sqlite' || location.path === ':memory:') return join(process.cwd(), '.hpsearch');
+  return join(dirname(resolve(location.path)), '.hpsearch');
 }
 
 export function safeFolderName(name: string): string {

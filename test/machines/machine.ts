@@ -10,7 +10,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteStorage, type Storage } from '../../src/storage/index.js';
+import pg from 'pg';
+import { PostgresStorage, SqliteStorage, type Storage } from '../../src/storage/index.js';
+import { dbFingerprint } from '../reliability/fixtures.js';
 import { CLI } from '../cli/helpers.js';
 import type { RunEvent } from '../reliability/cli-process.js';
 
@@ -20,20 +22,23 @@ export interface SharedStorage {
   /** What `hpsearch run` needs on every machine to reach it. */
   readonly flags: readonly string[];
   /** Opens it in the test process, to watch and check the study (closed by the caller). */
-  open(): Storage;
+  open(): Promise<Storage>;
   /**
-   * Whether no process holds a write lock on it now: a machine frozen with SIGSTOP inside a
-   * write transaction would stall every other machine, so a test freezes one only outside.
+   * Whether `machine` holds no lock on it now: a machine frozen with SIGSTOP inside a write
+   * transaction would stall every other machine, so a test freezes one only outside.
    */
-  unlocked(): boolean;
+  unlocked(machine: string): Promise<boolean>;
+  /** Everything stored, as one comparable value: equal before and after means nothing was written. */
+  snapshot(): Promise<string>;
 }
 
 export function sqliteStorage(path: string): SharedStorage {
   return {
     label: `sqlite ${path}`,
     flags: ['--db', path],
-    open: () => SqliteStorage.open(path),
-    unlocked: () => {
+    open: async () => SqliteStorage.open(path),
+    snapshot: async () => JSON.stringify(dbFingerprint(path)),
+    unlocked: async () => {
       const db = new Database(path, { timeout: 0 });
       try {
         db.exec('BEGIN IMMEDIATE');
@@ -45,6 +50,42 @@ export function sqliteStorage(path: string): SharedStorage {
         db.close();
       }
     },
+  };
+}
+
+/**
+ * A PostgreSQL database as the shared storage. Each machine's connections carry its name
+ * (PGAPPNAME, set by MachineRun), so pg_stat_activity tells whether it is inside a
+ * transaction or a statement, i.e. may hold locks.
+ */
+export function postgresStorage(url: string): SharedStorage {
+  const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    label: `postgresql ${url}`,
+    flags: ['--storage', url],
+    open: () => PostgresStorage.open(url),
+    snapshot: async () => {
+      const tables = (await query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).map((r) => r.t);
+      const dump: Record<string, unknown> = {};
+      for (const t of tables) dump[t] = await query(`SELECT to_jsonb(x)::text AS row FROM ${t} x ORDER BY 1`);
+      return JSON.stringify(dump);
+    },
+    unlocked: async (machine) =>
+      (
+        await query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = $1 AND (state = 'active' OR state LIKE 'idle in transaction%')`,
+          [machine],
+        )
+      )[0]!.n === 0,
   };
 }
 
@@ -89,6 +130,8 @@ export class MachineRun {
         ...process.env,
         HPSEARCH_WORK_DIR: machine.workDir,
         HPSEARCH_EPOCH_LOG: machine.epochLog,
+        // Names the machine's PostgreSQL sessions (postgresStorage's unlocked()).
+        PGAPPNAME: machine.name,
         ...(MACHINE_NAMING === 'HPSEARCH_HOST' ? { HPSEARCH_HOST: machine.name } : {}),
         ...env,
       },

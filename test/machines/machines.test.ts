@@ -5,16 +5,17 @@
  * of the storage or of a process, never on a clock; the assertions are invariants that hold
  * whichever machine wins which race.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Storage } from '../../src/storage/index.js';
 import type { FrozenTrial } from '../../src/core/trial.js';
 import { runCheckpointEpoch } from '../../src/train/run-checkpoint.js';
-import { TINY_YAML, dbFingerprint, hpsearchAsync } from '../reliability/fixtures.js';
-import { MACHINE_NAMING, Machine, sqliteStorage, until, type MachineRun, type SharedStorage } from './machine.js';
+import { TINY_YAML, hpsearchAsync } from '../reliability/fixtures.js';
+import { freshDatabase } from '../helpers/postgres.js';
+import { MACHINE_NAMING, Machine, postgresStorage, sqliteStorage, until, type MachineRun, type SharedStorage } from './machine.js';
 
 const TARGET = 6;
 const EPOCHS = 3;
@@ -40,7 +41,7 @@ function runArgs(storage: SharedStorage, study: string, yamlPath: string): strin
 }
 
 async function withStorage<T>(storage: SharedStorage, f: (s: Storage) => Promise<T>): Promise<T> {
-  const s = storage.open();
+  const s = await storage.open();
   try {
     return await f(s);
   } finally {
@@ -65,7 +66,7 @@ async function assertMatchesReference(storage: SharedStorage, study: string): Pr
     assert.deepEqual({ value: t.value, params: t.params, seed: t.seed }, ref, `trial ${t.number} differs from the one-process run`);
     assert.deepEqual(t.intermediate.map((v) => v.step), [1, 2, 3], `trial ${t.number}: every epoch recorded once`);
   }
-  const left = await withStorage(storage, async (s) => s.listTrialArtifacts((await s.getStudy(study))!.id));
+  const left = await withStorage(storage, async (s) => (await s.listTrialArtifacts((await s.getStudy(study))!.id)).filter((a) => a.key === 'checkpoint'));
   assert.deepEqual(left, [], 'the checkpoints of finished trials are deleted');
   return trials;
 }
@@ -97,7 +98,7 @@ async function freezeMidTrial(storage: SharedStorage, study: string, victim: Mac
     await until(async () => (await heldBy(storage, study, victim.machine.name)) ?? false, `${victim.machine.name} to train a trial`);
     victim.signal('SIGSTOP');
     const held = await heldBy(storage, study, victim.machine.name);
-    if (held !== null && storage.unlocked()) return held;
+    if (held !== null && (await storage.unlocked(victim.machine.name))) return held;
     victim.signal('SIGCONT');
   }
 }
@@ -125,106 +126,109 @@ before(async () => {
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-/** The storage every case shares (a parameter: another backend is one more entry). */
-function shared(name: string): SharedStorage {
-  return sqliteStorage(join(root, `${name}.db`));
-}
+/** The storages every case runs on, each case with a fresh one: SQLite, and a database of its own on the suite's PostgreSQL server. */
+const BACKENDS: readonly { readonly name: string; shared(name: string): Promise<SharedStorage>; root(): string }[] = [
+  { name: 'sqlite', shared: async (name) => (mkdirSync(join(root, 'sqlite'), { recursive: true }), sqliteStorage(join(root, 'sqlite', `${name}.db`))), root: () => join(root, 'sqlite') },
+  { name: 'postgresql', shared: async () => postgresStorage(await freshDatabase()), root: () => join(root, 'postgresql') },
+];
 
-test('3 machines on one study finish exactly the target, each trial with the value a one-process run gives', async () => {
-  const storage = shared('three');
-  const machines = ['m1', 'm2', 'm3'].map((n) => new Machine(`three-${n}`, root));
-  const runs = machines.map((m) => m.run(runArgs(storage, 'three', copyYaml(m))));
-  for (const r of runs) await ok(r);
-  await assertMatchesReference(storage, 'three');
-  const logged = assertNoEpochTwice(machines);
-  assert.equal(logged.length, TARGET * EPOCHS, 'every epoch was trained exactly once, somewhere');
-});
+for (const backend of BACKENDS) describe(`several machines on ${backend.name}`, () => {
+  test('3 machines on one study finish exactly the target, each trial with the value a one-process run gives', async () => {
+    const storage = await backend.shared('three');
+    const machines = ['m1', 'm2', 'm3'].map((n) => new Machine(`three-${n}`, backend.root()));
+    const runs = machines.map((m) => m.run(runArgs(storage, 'three', copyYaml(m))));
+    for (const r of runs) await ok(r);
+    await assertMatchesReference(storage, 'three');
+    const logged = assertNoEpochTwice(machines);
+    assert.equal(logged.length, TARGET * EPOCHS, 'every epoch was trained exactly once, somewhere');
+  });
 
-test('one machine SIGKILLed mid-trial: the other two finish the whole target without a restart, one continuing the killed trial from its stored checkpoint, no epoch trained twice', async () => {
-  const storage = shared('killed');
-  const [victim, ...others] = ['m1', 'm2', 'm3'].map((n) => new Machine(`killed-${n}`, root));
-  const victimRun = victim!.run(runArgs(storage, 'killed', copyYaml(victim!)));
-  const otherRuns = others.map((m) => m.run(runArgs(storage, 'killed', copyYaml(m))));
-  const killed = await freezeMidTrial(storage, 'killed', victimRun);
-  const checkpointEpoch = await storedCheckpointEpoch(storage, killed.id);
-  victimRun.signal('SIGKILL');
-  assert.equal((await victimRun.exited).signal, 'SIGKILL');
-  for (const r of otherRuns) await ok(r);
+  test('one machine SIGKILLed mid-trial: the other two finish the whole target without a restart, one continuing the killed trial from its stored checkpoint, no epoch trained twice', async () => {
+    const storage = await backend.shared('killed');
+    const [victim, ...others] = ['m1', 'm2', 'm3'].map((n) => new Machine(`killed-${n}`, backend.root()));
+    const victimRun = victim!.run(runArgs(storage, 'killed', copyYaml(victim!)));
+    const otherRuns = others.map((m) => m.run(runArgs(storage, 'killed', copyYaml(m))));
+    const killed = await freezeMidTrial(storage, 'killed', victimRun);
+    const checkpointEpoch = await storedCheckpointEpoch(storage, killed.id);
+    victimRun.signal('SIGKILL');
+    assert.equal((await victimRun.exited).signal, 'SIGKILL');
+    for (const r of otherRuns) await ok(r);
 
-  const trials = await assertMatchesReference(storage, 'killed');
-  const continued = trials.find((t) => t.id === killed.id)!;
-  assert.ok(continued.retries >= 1, 'the killed trial was taken over');
-  assert.ok(others.some((m) => m.name === continued.host), `continued by a live machine, not ${continued.host}`);
-  const train = continued.systemAttrs.train as { resumed_from_epoch: number | null };
-  assert.equal(train.resumed_from_epoch, checkpointEpoch, 'continued from the checkpoint stored before the kill');
-  const taker = otherRuns.find((r) => r.machine.name === continued.host)!;
-  assert.ok(taker.events().some((e) => e.event === 'trial_start' && e.trial === killed.number && e.resumed_from_epoch === checkpointEpoch));
-  assertNoEpochTwice([victim!, ...others]);
-  const epochsOfKilled = [victim!, ...others].flatMap((m) => m.loggedEpochs()).filter(([t]) => t === killed.number).map(([, e]) => e);
-  assert.ok(epochsOfKilled.every((e) => e >= 1 && e <= EPOCHS));
-  assert.ok(
-    others.flatMap((m) => m.loggedEpochs()).filter(([t]) => t === killed.number).every(([, e]) => e > checkpointEpoch),
-    'the taker trained only the epochs after the stored checkpoint',
-  );
-});
+    const trials = await assertMatchesReference(storage, 'killed');
+    const continued = trials.find((t) => t.id === killed.id)!;
+    assert.ok(continued.retries >= 1, 'the killed trial was taken over');
+    assert.ok(others.some((m) => m.name === continued.host), `continued by a live machine, not ${continued.host}`);
+    const train = continued.systemAttrs.train as { resumed_from_epoch: number | null };
+    assert.equal(train.resumed_from_epoch, checkpointEpoch, 'continued from the checkpoint stored before the kill');
+    const taker = otherRuns.find((r) => r.machine.name === continued.host)!;
+    assert.ok(taker.events().some((e) => e.event === 'trial_start' && e.trial === killed.number && e.resumed_from_epoch === checkpointEpoch));
+    assertNoEpochTwice([victim!, ...others]);
+    const epochsOfKilled = [victim!, ...others].flatMap((m) => m.loggedEpochs()).filter(([t]) => t === killed.number).map(([, e]) => e);
+    assert.ok(epochsOfKilled.every((e) => e >= 1 && e <= EPOCHS));
+    assert.ok(
+      others.flatMap((m) => m.loggedEpochs()).filter(([t]) => t === killed.number).every(([, e]) => e > checkpointEpoch),
+      'the taker trained only the epochs after the stored checkpoint',
+    );
+  });
 
-test('a machine that comes back after its trial was taken over stops that trial without writing to it, and goes on', async () => {
-  const storage = shared('back');
-  const [victim, other] = ['m1', 'm2'].map((n) => new Machine(`back-${n}`, root));
-  const victimRun = victim!.run(runArgs(storage, 'back', copyYaml(victim!)));
-  const otherRun = other!.run(runArgs(storage, 'back', copyYaml(other!)));
-  const frozen = await freezeMidTrial(storage, 'back', victimRun);
-  const checkpointEpoch = await storedCheckpointEpoch(storage, frozen.id);
-  // Taken over: another machine reclaimed it (its retries went up) while the victim was frozen.
-  await until(async () => (await trialsOf(storage, 'back')).find((t) => t.id === frozen.id && t.retries > frozen.retries) ?? false, 'the takeover');
-  victimRun.signal('SIGCONT');
-  await ok(victimRun);
-  await ok(otherRun);
+  test('a machine that comes back after its trial was taken over stops that trial without writing to it, and goes on', async () => {
+    const storage = await backend.shared('back');
+    const [victim, other] = ['m1', 'm2'].map((n) => new Machine(`back-${n}`, backend.root()));
+    const victimRun = victim!.run(runArgs(storage, 'back', copyYaml(victim!)));
+    const otherRun = other!.run(runArgs(storage, 'back', copyYaml(other!)));
+    const frozen = await freezeMidTrial(storage, 'back', victimRun);
+    const checkpointEpoch = await storedCheckpointEpoch(storage, frozen.id);
+    // Taken over: another machine reclaimed it (its retries went up) while the victim was frozen.
+    await until(async () => (await trialsOf(storage, 'back')).find((t) => t.id === frozen.id && t.retries > frozen.retries) ?? false, 'the takeover');
+    victimRun.signal('SIGCONT');
+    await ok(victimRun);
+    await ok(otherRun);
 
-  await assertMatchesReference(storage, 'back');
-  const events = victimRun.events();
-  const lost = events.findIndex((e) => e.event === 'trial_lost' && e.trial === frozen.number);
-  assert.ok(lost >= 0, `the victim reports the trial lost: ${victimRun.stderr}`);
-  // An epoch event follows a stored report only: none beyond the takeover point, none after the loss.
-  const victimEpochs = events.filter((e) => e.event === 'epoch' && e.trial === frozen.number).map((e) => e.epoch! + 1);
-  assert.ok(victimEpochs.every((e) => e <= checkpointEpoch), `the victim recorded epochs ${victimEpochs} of trial ${frozen.number} after it was taken over at ${checkpointEpoch}`);
-  assert.ok(!events.slice(lost + 1).some((e) => e.trial === frozen.number), `nothing of the lost trial after the loss: ${JSON.stringify(events.slice(lost))}`);
-  assert.ok(victim!.loggedEpochs().filter(([t]) => t === frozen.number).every(([, e]) => e <= checkpointEpoch));
-  assertNoEpochTwice([victim!, other!]);
-  assert.ok(events.some((e) => e.event === 'study_end'), 'the victim went on to the end of the study');
-});
+    await assertMatchesReference(storage, 'back');
+    const events = victimRun.events();
+    const lost = events.findIndex((e) => e.event === 'trial_lost' && e.trial === frozen.number);
+    assert.ok(lost >= 0, `the victim reports the trial lost: ${victimRun.stderr}`);
+    // An epoch event follows a stored report only: none beyond the takeover point, none after the loss.
+    const victimEpochs = events.filter((e) => e.event === 'epoch' && e.trial === frozen.number).map((e) => e.epoch! + 1);
+    assert.ok(victimEpochs.every((e) => e <= checkpointEpoch), `the victim recorded epochs ${victimEpochs} of trial ${frozen.number} after it was taken over at ${checkpointEpoch}`);
+    assert.ok(!events.slice(lost + 1).some((e) => e.trial === frozen.number), `nothing of the lost trial after the loss: ${JSON.stringify(events.slice(lost))}`);
+    assert.ok(victim!.loggedEpochs().filter(([t]) => t === frozen.number).every(([, e]) => e <= checkpointEpoch));
+    assertNoEpochTwice([victim!, other!]);
+    assert.ok(events.some((e) => e.event === 'study_end'), 'the victim went on to the end of the study');
+  });
 
-test('a machine with other data is refused with exit 2 naming both sources, writing nothing; the same data at another path are accepted', async () => {
-  const storage = shared('data');
-  const [m1, m2, m3] = ['m1', 'm2', 'm3'].map((n) => new Machine(`data-${n}`, root));
-  const synth = async (m: Machine, file: string, seed: number): Promise<string> => {
-    const out = join(m.dir, file);
-    // Enough beats that every class has the samples SMOTE needs in a file the user brings.
-    const r = await hpsearchAsync(['data', 'synth', '--out', out, '--n', '2000', '--seed', String(seed)], { cwd: m.dir });
-    assert.equal(r.code, 0, r.stderr);
-    return out;
-  };
-  const first = await synth(m1!, 'beats.h5', 3);
-  const sameElsewhere = join(m2!.dir, 'copy-of-beats.h5');
-  copyFileSync(first, sameElsewhere);
-  const other = await synth(m3!, 'beats.h5', 4);
-  const args = (m: Machine, data: string): string[] => ['run', copyYaml(m), ...storage.flags, '--study', 'data', '--trials', '1', '--epochs', '1', '--data', data, '--json'];
+  test('a machine with other data is refused with exit 2 naming both sources, writing nothing; the same data at another path are accepted', async () => {
+    const storage = await backend.shared('data');
+    const [m1, m2, m3] = ['m1', 'm2', 'm3'].map((n) => new Machine(`data-${n}`, backend.root()));
+    const synth = async (m: Machine, file: string, seed: number): Promise<string> => {
+      const out = join(m.dir, file);
+      // Enough beats that every class has the samples SMOTE needs in a file the user brings.
+      const r = await hpsearchAsync(['data', 'synth', '--out', out, '--n', '2000', '--seed', String(seed)], { cwd: m.dir });
+      assert.equal(r.code, 0, r.stderr);
+      return out;
+    };
+    const first = await synth(m1!, 'beats.h5', 3);
+    const sameElsewhere = join(m2!.dir, 'copy-of-beats.h5');
+    copyFileSync(first, sameElsewhere);
+    const other = await synth(m3!, 'beats.h5', 4);
+    const args = (m: Machine, data: string): string[] => ['run', copyYaml(m), ...storage.flags, '--study', 'data', '--trials', '1', '--epochs', '1', '--data', data, '--json'];
 
-  await ok(m1!.run(args(m1!, first)));
-  await ok(m2!.run(args(m2!, sameElsewhere)));
-  const before = dbFingerprint(join(root, 'data.db'));
-  const refused = await m3!.run(args(m3!, other)).exited;
-  assert.equal(refused.code, 2, refused.stderr);
-  const lines = refused.stderr.trim().split('\n');
-  assert.ok(lines.length <= 2, refused.stderr);
-  assert.ok(refused.stderr.includes(other) && refused.stderr.includes(first), `names both sources: ${refused.stderr}`);
-  assert.match(refused.stderr, /data-m1/, 'and the machine the study was created on');
-  assert.deepEqual(dbFingerprint(join(root, 'data.db')), before, 'nothing written');
-  // The same on the machine that created the study: `--data` on an existing study is compared, not ignored.
-  const resumed = await m1!.run(['resume', 'data', ...storage.flags, '--data', other, '--json']).exited;
-  assert.equal(resumed.code, 2, resumed.stderr);
-  assert.ok(resumed.stderr.includes(other) && resumed.stderr.includes(first), resumed.stderr);
-  assert.deepEqual(dbFingerprint(join(root, 'data.db')), before, 'nothing written');
+    await ok(m1!.run(args(m1!, first)));
+    await ok(m2!.run(args(m2!, sameElsewhere)));
+    const before = await storage.snapshot();
+    const refused = await m3!.run(args(m3!, other)).exited;
+    assert.equal(refused.code, 2, refused.stderr);
+    const lines = refused.stderr.trim().split('\n');
+    assert.ok(lines.length <= 2, refused.stderr);
+    assert.ok(refused.stderr.includes(other) && refused.stderr.includes(first), `names both sources: ${refused.stderr}`);
+    assert.match(refused.stderr, /data-m1/, 'and the machine the study was created on');
+    assert.equal(await storage.snapshot(), before, 'nothing written');
+    // The same on the machine that created the study: `--data` on an existing study is compared, not ignored.
+    const resumed = await m1!.run(['resume', 'data', ...storage.flags, '--data', other, '--json']).exited;
+    assert.equal(resumed.code, 2, resumed.stderr);
+    assert.ok(resumed.stderr.includes(other) && resumed.stderr.includes(first), resumed.stderr);
+    assert.equal(await storage.snapshot(), before, 'nothing written');
+  });
 });
 
 /** Each machine keeps its own copy of the YAML, in its own folder. */

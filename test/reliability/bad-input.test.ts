@@ -313,7 +313,7 @@ const FLAG_CASES: readonly BadInputCase[] = [
     name: 'flag: an unknown command with flags is named as the command, with the list of commands',
     argv: ['export-model', 'tiny', '--format', 'onnx', '--out', 'model'],
     db: 'own',
-    says: /^unknown command "export-model" \(commands: run, resume, leaderboard, studies, trial, rerun, report, export, data;/,
+    says: /^unknown command "export-model" \(commands: run, resume, leaderboard, studies, trial, rerun, report, export, data, db;/,
     absent: ['model'],
   },
   { name: 'flag: a misspelt command gets a suggestion', argv: ['leaderbord'], db: 'own', says: /^unknown command "leaderbord"; did you mean leaderboard\?/ },

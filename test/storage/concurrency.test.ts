@@ -1,32 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StorageBusyError } from '../../src/storage/index.js';
-import { Child, newStudy, openStorage, tempDb } from './helpers.js';
+import { Child, inLockStep, newStudy, openStorage, tempDb } from './helpers.js';
 
 const ROUNDS = 100;
-
-/**
- * Runs ask-tell workers in lock-step (fixtures/ask-tell-worker.ts): releases every worker
- * into round i at once, waits until each has ended it, then goes on with round i + 1. Only
- * which worker wins each race is up to the OS; what every round leaves in the database is
- * not. Returns, per worker, the number it got in each round it ran (null: study full).
- */
-async function inLockStep(workers: readonly Child[], rounds: number): Promise<(number | null)[][]> {
-  await Promise.all(workers.map((w) => w.waitFor((out) => out.includes('ready\n'), 'ready')));
-  const got: (number | null)[][] = workers.map(() => []);
-  let running = workers.map((_, k) => k);
-  for (let i = 0; i < rounds && running.length > 0; i++) {
-    for (const k of running) workers[k]?.proc.stdin.write('go\n');
-    const line = new RegExp(`\\nround ${i} (\\d+|full)\\n`);
-    await Promise.all(running.map((k) => workers[k]?.waitFor((out) => line.test(out), `round ${i}`)));
-    for (const k of running) {
-      const said = line.exec(workers[k]?.stdout ?? '')?.[1];
-      got[k]?.push(said === 'full' || said === undefined ? null : Number(said));
-    }
-    running = running.filter((k) => got[k]?.at(-1) !== null);
-  }
-  return got;
-}
 
 describe('two processes on one file', () => {
   it('both finish 100 ask/tell rounds with unique trial numbers and no error', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
-import { SqliteStorage, type SqliteStorageOptions, type StudyRecord } from '../../src/storage/index.js';
+import { SqliteStorage, type SqliteStorageOptions, type Storage, type StudyRecord } from '../../src/storage/index.js';
 import type { Direction } from '../../src/core/search-space.js';
 
 /** A fresh temporary directory, removed when the test file ends. */
@@ -31,7 +31,7 @@ export function openStorage(path: string, options?: SqliteStorageOptions): Sqlit
   return s;
 }
 
-export function newStudy(storage: SqliteStorage, name = 'demo', direction: Direction = 'minimize'): Promise<StudyRecord> {
+export function newStudy(storage: Storage, name = 'demo', direction: Direction = 'minimize'): Promise<StudyRecord> {
   return storage.createStudy({ name, direction, metric: 'loss', yaml: null, settings: { model: 'cnngru' } });
 }
 
@@ -87,4 +87,27 @@ export class Child {
   exit(): Promise<ChildResult> {
     return this.exited;
   }
+}
+
+/**
+ * Runs ask-tell workers in lock-step (fixtures/ask-tell-worker.ts): releases every worker
+ * into round i at once, waits until each has ended it, then goes on with round i + 1. Only
+ * which worker wins each race is up to the OS; what every round leaves in the database is
+ * not. Returns, per worker, the number it got in each round it ran (null: study full).
+ */
+export async function inLockStep(workers: readonly Child[], rounds: number): Promise<(number | null)[][]> {
+  await Promise.all(workers.map((w) => w.waitFor((out) => out.includes('ready\n'), 'ready')));
+  const got: (number | null)[][] = workers.map(() => []);
+  let running = workers.map((_, k) => k);
+  for (let i = 0; i < rounds && running.length > 0; i++) {
+    for (const k of running) workers[k]?.proc.stdin.write('go\n');
+    const line = new RegExp(`\\nround ${i} (\\d+|full)\\n`);
+    await Promise.all(running.map((k) => workers[k]?.waitFor((out) => line.test(out), `round ${i}`)));
+    for (const k of running) {
+      const said = line.exec(workers[k]?.stdout ?? '')?.[1];
+      got[k]?.push(said === 'full' || said === undefined ? null : Number(said));
+    }
+    running = running.filter((k) => got[k]?.at(-1) !== null);
+  }
+  return got;
 }

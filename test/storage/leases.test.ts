@@ -6,11 +6,12 @@
  * every backend runs the same cases (BACKENDS).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { LeaseLostError, TrialStateError, leaseOf, type Lease, type Storage } from '../../src/storage/index.js';
+import { after, describe, it } from 'node:test';
+import { PostgresStorage, LeaseLostError, TrialStateError, leaseOf, type Lease, type Storage } from '../../src/storage/index.js';
 import type { FrozenTrial } from '../../src/core/trial.js';
 import { DISTRIBUTIONS, paramsFor } from './fixtures/space.js';
 import { openStorage, tempDb } from './helpers.js';
+import { freshDatabase } from '../helpers/postgres.js';
 
 /** Two storages on one fresh database; a backend is one entry. */
 const BACKENDS: readonly { readonly name: string; readonly open: () => Promise<[Storage, Storage]> }[] = [
@@ -19,6 +20,15 @@ const BACKENDS: readonly { readonly name: string; readonly open: () => Promise<[
     open: async () => {
       const path = tempDb();
       return [openStorage(path), openStorage(path)];
+    },
+  },
+  {
+    name: 'postgresql',
+    open: async () => {
+      const url = await freshDatabase();
+      const pair: [Storage, Storage] = [await PostgresStorage.open(url), await PostgresStorage.open(url)];
+      after(() => Promise.all(pair.map((s) => s.close())));
+      return pair;
     },
   },
 ];

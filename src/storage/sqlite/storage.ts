@@ -6,9 +6,9 @@ import { DistributionCache, FINAL_METRICS_ATTR, dateToText, decodeAttr, encodeAt
 import { LeaseLostError, StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../errors.js';
 import { storageFaultsFromEnv, type StorageFaults } from '../faults.js';
 import { FinishedTrialCache } from '../finished-trial-cache.js';
-import { LEADERBOARD_STATE_ORDER, leaderboardRow, leaderboardStates } from '../leaderboard.js';
+import { STATE_RANK_SQL, leaderboardRow, leaderboardStates } from '../leaderboard.js';
 import { studyRecord, studySummary, type StudyRow } from '../study-record.js';
-import { checkFinish, checkNewTrial, checkStep, internalParams, type InternalParam } from '../trial-input.js';
+import { checkFinish, checkNewTrial, checkStep, internalParams, newTrialColumns, type InternalParam } from '../trial-input.js';
 import type {
   FinishTrial,
   LeaderboardQuery,
@@ -26,7 +26,9 @@ import type {
 import { openDatabase, type ConnectionOptions } from './connection.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { StatementCache } from './statements.js';
-import { loadTrials, type Scope } from './trial-loader.js';
+import { loadTrials } from './trial-loader.js';
+import type { TrialScope } from '../trial-hydration.js';
+import { snapshotTrialRows, type StudySnapshot } from '../study-snapshot.js';
 import { SqliteTransactions } from './transactions.js';
 
 export interface SqliteStorageOptions extends ConnectionOptions {
@@ -35,9 +37,6 @@ export interface SqliteStorageOptions extends ConnectionOptions {
   /** Injected faults for the test suites; default: from `HPSEARCH_FAULT` (see ../faults.ts). */
   readonly faults?: StorageFaults;
 }
-
-/** The leaderboard's state order (leaderboard.ts) as an SQL sort key. */
-const STATE_RANK = `CASE t.state ${LEADERBOARD_STATE_ORDER.map((st, i) => `WHEN '${st}' THEN ${i}`).join(' ')} END`;
 
 /**
  * The owner guard of a leased write (types.ts, "Ownership of RUNNING trials"), on the trials
@@ -394,7 +393,7 @@ export class SqliteStorage implements Storage {
       const ranked = this.sql.get(
         `SELECT t.trial_id FROM trials t LEFT JOIN trial_values v ON v.trial_id = t.trial_id
          WHERE t.study_id = ? AND t.state IN (SELECT value FROM json_each(?))
-         ORDER BY ${STATE_RANK}, v.value IS NULL, v.value ${order}, t.number
+         ORDER BY ${STATE_RANK_SQL}, v.value IS NULL, v.value ${order}, t.number
          LIMIT ?`,
       )
         .pluck()
@@ -440,6 +439,42 @@ export class SqliteStorage implements Storage {
          WHERE t.study_id = ? ORDER BY t.number, a.key`,
       ).all(studyId) as { trial_id: number; number: number; key: string; size: number; updated_at: string }[];
       return rows.map((r) => ({ trialId: r.trial_id, number: r.number, key: r.key, size: r.size, updatedAt: new Date(r.updated_at) }));
+    });
+  }
+
+  async importStudy(snapshot: StudySnapshot): Promise<StudyRecord> {
+    const trials = snapshotTrialRows(snapshot);
+    const { study, attrs } = snapshot;
+    const time = (d: Date | null): string | null => (d === null ? null : dateToText(d));
+    return this.tx.write('importStudy', () => {
+      if (this.sql.get('SELECT 1 FROM studies WHERE study_name = ?').get(study.name) !== undefined) throw new StudyExistsError(study.name);
+      const studyId = Number(
+        this.sql.get(
+          `INSERT INTO studies (study_name, direction, objective_metric, space_yaml, settings_json, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        ).run(study.name, study.direction, study.metric, study.yaml, encodeAttr(study.settings), dateToText(study.createdAt)).lastInsertRowid,
+      );
+      for (const [table, values] of [['study_user_attributes', attrs.user], ['study_system_attributes', attrs.system]] as const) {
+        for (const [k, v] of Object.entries(values)) this.sql.get(`INSERT INTO ${table} (study_id, key, value_json) VALUES (?, ?, ?)`).run(studyId, k, encodeAttr(v));
+      }
+      for (const t of trials) {
+        const trialId = Number(
+          this.sql.get(
+            `INSERT INTO trials (study_id, number, state, seed, datetime_start, datetime_complete, heartbeat_at, host, pid, backend, fail_reason, retries)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(studyId, t.number, t.state, t.seed, time(t.startedAt), time(t.completedAt), time(t.heartbeatAt), t.host, t.pid, t.backend, t.failReason, t.retries).lastInsertRowid,
+        );
+        this.insertParams(trialId, t.params);
+        if (t.value !== undefined) this.sql.get('INSERT INTO trial_values (trial_id, value) VALUES (?, ?)').run(trialId, t.value);
+        const step = this.sql.get('INSERT INTO trial_intermediate_values (trial_id, step, value, metrics_json) VALUES (?, ?, ?, ?)');
+        for (const iv of t.intermediate) step.run(trialId, iv.step, iv.value, iv.metricsJson);
+        for (const [table, rows] of [['trial_user_attributes', t.userAttrs], ['trial_system_attributes', t.systemAttrs]] as const) {
+          for (const [k, json] of rows) this.sql.get(`INSERT INTO ${table} (trial_id, key, value_json) VALUES (?, ?, ?)`).run(trialId, k, json);
+        }
+        for (const a of t.artifacts) {
+          this.sql.get('INSERT INTO trial_artifacts (trial_id, key, bytes, updated_at) VALUES (?, ?, ?, ?)').run(trialId, a.key, Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength), dateToText(a.updatedAt));
+        }
+      }
+      return this.studyById(studyId);
     });
   }
 
@@ -528,9 +563,7 @@ export class SqliteStorage implements Storage {
 
   /** Inserts a trial with the next number, its params and attributes; inside a write transaction. */
   private insertTrial(studyId: number, trial: NewTrial, params: readonly InternalParam[]): FrozenTrial {
-    const running = trial.state === 'RUNNING';
-    const owner = trial.owner ?? (running ? this.owner : null);
-    const now = dateToText(new Date());
+    const row = newTrialColumns(trial, this.owner);
     // Inside the IMMEDIATE transaction no other writer can run, so max+1 is ours alone.
     const { next } = this.sql.get('SELECT COALESCE(MAX(number), -1) + 1 AS next FROM trials WHERE study_id = ?').get(
       studyId,
@@ -541,12 +574,12 @@ export class SqliteStorage implements Storage {
     ).run(
       studyId,
       next,
-      trial.state,
-      trial.seed ?? null,
-      running ? now : null,
-      running ? now : null,
-      owner?.host ?? null,
-      owner?.pid ?? null,
+      row.state,
+      row.seed,
+      row.startedAt && dateToText(row.startedAt),
+      row.heartbeatAt && dateToText(row.heartbeatAt),
+      row.host,
+      row.pid,
     );
     const trialId = Number(res.lastInsertRowid);
     this.insertParams(trialId, params);
@@ -572,7 +605,7 @@ export class SqliteStorage implements Storage {
    * first getTrials of a study), since a plain study filter is cheaper than a long IN list.
    * Run inside a transaction.
    */
-  private trialsByIds(ids: readonly number[], whole?: Scope): FrozenTrial[] {
+  private trialsByIds(ids: readonly number[], whole?: TrialScope): FrozenTrial[] {
     return this.finished.trials(ids, (missing, all) =>
       loadTrials(this.sql, this.distributions, whole !== undefined && all ? whole : { kind: 'ids', ids: missing }),
     );

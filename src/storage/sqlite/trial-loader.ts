@@ -1,12 +1,8 @@
-import type { FrozenTrial, TrialState } from '../../core/trial.js';
+import type { FrozenTrial } from '../../core/trial.js';
 import type { DistributionCache } from '../codec.js';
-import { TrialHydrator, type TrialRow } from '../trial-hydration.js';
+import { TRIAL_COLUMNS_SQL, TrialHydrator, type TrialRow, type TrialScope } from '../trial-hydration.js';
 import type { StatementCache } from './statements.js';
 
-/** Which trials a bulk load covers. */
-export type Scope =
-  | { readonly kind: 'ids'; readonly ids: readonly number[] }
-  | { readonly kind: 'study'; readonly studyId: number; readonly states: readonly TrialState[] | undefined };
 
 /** Child rows come back as arrays (raw statements): fewer allocations on big loads. */
 type ParamRow = [trialId: number, name: string, value: number, distribution: string];
@@ -14,9 +10,6 @@ type ParamRow = [trialId: number, name: string, value: number, distribution: str
 type IntermediateRow = [trialId: number, steps: string, values: string, hasMetrics: string, metrics: string];
 type AttrRow = [trialId: number, key: string, value: string];
 
-const TRIAL_COLUMNS = `t.trial_id, t.number, t.state, t.seed, t.datetime_start, t.datetime_complete,
-  t.heartbeat_at, t.host, t.pid, t.backend, t.fail_reason, t.retries,
-  v.trial_id IS NOT NULL AS has_value, v.value`;
 
 /**
  * Loads whole trials in five queries whatever their number (trials with their values,
@@ -25,10 +18,10 @@ const TRIAL_COLUMNS = `t.trial_id, t.number, t.state, t.seed, t.datetime_start, 
  * row per trial (JSON arrays built by SQLite). Callers run it inside a transaction, so the
  * queries see one snapshot. In no particular order.
  */
-export function loadTrials(statements: StatementCache, distributions: DistributionCache, scope: Scope): FrozenTrial[] {
+export function loadTrials(statements: StatementCache, distributions: DistributionCache, scope: TrialScope): FrozenTrial[] {
   const [where, args] = scopeSql(scope);
   const rows = statements
-    .get(`SELECT ${TRIAL_COLUMNS} FROM trials t LEFT JOIN trial_values v ON v.trial_id = t.trial_id WHERE ${where}`)
+    .get(`SELECT ${TRIAL_COLUMNS_SQL} FROM trials t LEFT JOIN trial_values v ON v.trial_id = t.trial_id WHERE ${where}`)
     .all(...args) as TrialRow[];
   if (rows.length === 0) return [];
   const trials = new TrialHydrator(rows, distributions);
@@ -71,7 +64,7 @@ export function loadTrials(statements: StatementCache, distributions: Distributi
   return trials.trials();
 }
 
-function scopeSql(scope: Scope): [where: string, args: unknown[]] {
+function scopeSql(scope: TrialScope): [where: string, args: unknown[]] {
   // Values are bound as JSON arrays (json_each): one prepared statement for any length.
   if (scope.kind === 'ids') return ['t.trial_id IN (SELECT value FROM json_each(?))', [JSON.stringify(scope.ids)]];
   if (scope.states === undefined) return ['t.study_id = ?', [scope.studyId]];
