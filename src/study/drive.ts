@@ -9,6 +9,8 @@ import { scalarMetrics } from '../core/trial.js';
 import { DatabaseFileError } from '../storage/errors.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
 import { FolderNotWritableError, folderProblem } from './paths.js';
+import { keepModel } from './kept-models.js';
+import { keepModelsOf } from '../config/defaults.js';
 
 export interface DriveContext {
   readonly study: Study;
@@ -136,6 +138,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   let finished: FrozenTrial | null = null;
   let released = false;
   let reason: string | undefined;
+  let keptWeights: Uint8Array | null = null;
   try {
     const existing = await storage.getTrialById(trial.id);
     const resumedFrom = existing?.intermediate.at(-1)?.step ?? 0;
@@ -158,6 +161,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
     if (result.backend) await storage.setTrialBackend(trial.id, result.backend);
     switch (result.state) {
       case 'COMPLETE': {
+        keptWeights = result.model;
         const value = objectiveOf(result.bestMetrics, metric);
         const metrics: Metrics = { ...(result.testMetrics ?? {}) };
         finished = await study.tell(trial.number, Number.isFinite(value) ? { state: 'complete', value, metrics } : { state: 'failed', reason: `objective ${metric} is ${value}` });
@@ -193,6 +197,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   } finally {
     clearInterval(beat);
   }
+  if (finished?.state === 'COMPLETE' && keptWeights !== null) await keepWeights(ctx, finished.id, keptWeights, stopRun);
   const busyS = (performance.now() - started) / 1000;
   if (finished) {
     observer.emit({
@@ -206,6 +211,20 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
     });
   }
   return { trial: finished, released, abandoned: false, busyS };
+}
+
+/**
+ * Keeps a completed trial's weights under the study's `keep_models` (kept-models.ts). A
+ * storage that cannot take them is an environment failure and stops the run; the trial
+ * stays COMPLETE, and `export-model` can retrain it.
+ */
+async function keepWeights(ctx: DriveContext, trialId: number, weights: Uint8Array, stopRun: (err: Error) => void): Promise<void> {
+  try {
+    await keepModel(ctx.study.storage, ctx.study.id, trialId, weights, keepModelsOf(ctx.settings));
+  } catch (err) {
+    if (!isEnvironmentFailure(err)) throw err;
+    stopRun(err);
+  }
 }
 
 /**
