@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { ModelName } from '../config/settings.js';
 import type { DataInfo } from '../data/types.js';
-import type { BuiltModel, OutputKind } from '../models/index.js';
+import type { Params } from '../core/search-space.js';
+import { buildModel, type BuiltModel, type OutputKind } from '../models/index.js';
 import { decodeTensorFile, encodeTensorFile, type CheckpointTensor } from './checkpoint.js';
 
 const KIND = 'hpsearch-model-weights';
@@ -70,4 +71,19 @@ export function loadModelWeights(built: BuiltModel, weights: ModelWeights, what:
   });
   built.model.setWeights(values);
   tf.dispose(values);
+}
+
+/**
+ * The trained model again: built as the trial built it (model, params, seed, the study's
+ * defaults, the data's shape), then given the kept weights.
+ */
+export function buildWithWeights(weights: ModelWeights, trial: { readonly params: Params; readonly seed: number; readonly defaults?: Params }, what: string): BuiltModel {
+  const built = buildModel(weights.meta.model, trial.params, weights.meta.info, trial.seed, trial.defaults);
+  try {
+    loadModelWeights(built, weights, what);
+  } catch (err) {
+    built.model.dispose();
+    throw err;
+  }
+  return built;
 }

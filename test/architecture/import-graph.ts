@@ -28,6 +28,8 @@ export const LAYERS: Readonly<Record<string, number>> = {
   worker: 5,
   study: 6,
   report: 7,
+  // Siblings of report/: a trial's model leaves the study (export folders, predictions).
+  deploy: 7,
   cli: 8,
   'index.ts': 8,
 };
