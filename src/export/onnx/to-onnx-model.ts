@@ -3,10 +3,6 @@
  */
 import type { BuiltModel } from '../../models/index.js';
 
-/** The ONNX graph's input and output names (the model card names them too). */
-export const ONNX_INPUT_NAME = 'signals';
-export const ONNX_OUTPUT_NAME = 'probabilities';
-
 export interface OnnxMeta {
   /** Written as `producer_version` (the producer is `hpsearch`). */
   readonly producerVersion?: string;
@@ -16,8 +12,8 @@ export interface OnnxMeta {
 
 /**
  * The ONNX encoding (opset 13, IR version 7) of `built`'s network with its current weights.
- * Graph input `signals`: float32 `[batch, input.length, input.channels]` (batch symbolic);
- * output `probabilities`: float32 `[batch, classes]`, the softmax of the logits, or their
+ * Graph input `signals` (EXPORT_INPUT_NAME): float32 `[batch, input.length, input.channels]` (batch symbolic);
+ * output `probabilities` (EXPORT_OUTPUT_NAME): float32 `[batch, classes]`, the softmax of the logits, or their
  * sigmoid when `built.output === 'sigmoid'`. Batch norm uses its moving statistics and
  * dropout is left out (inference). Throws naming the layer when a layer has no ONNX form.
  */
