@@ -3,5 +3,6 @@
  * ModelProto or as TF.js Layers files. Pure functions of the model and its weights; writing
  * files, model cards and choosing the trial live in the layers above.
  */
-export { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, type OnnxMeta, toOnnxModel } from './onnx/to-onnx-model.js';
+export { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAME } from './io-names.js';
+export { type OnnxMeta, toOnnxModel } from './onnx/to-onnx-model.js';
 export { TFJS_WEIGHTS_FILE, type TfjsLayersArtifacts, toTfjsLayers } from './tfjs/to-tfjs-layers.js';

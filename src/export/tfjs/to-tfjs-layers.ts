@@ -21,6 +21,7 @@ export interface TfjsLayersArtifacts {
  * stock Dense / Add / Multiply / Activation layers, SeededDropout left out (identity at
  * inference), GridReshape as ZeroPadding2D + Reshape, and a final softmax or sigmoid
  * Activation on the logits, so the model outputs probabilities `[batch, classes]`.
+ * The input layer is `signals` and the last layer `probabilities` (src/export/io-names.ts).
  * Throws naming the layer when a layer has no stock form.
  */
 export function toTfjsLayers(built: BuiltModel): TfjsLayersArtifacts {
