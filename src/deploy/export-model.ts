@@ -5,7 +5,7 @@
  */
 import { hpsearchVersion } from '../core/version.js';
 import { signalFormatOf } from '../data/signal-format.js';
-import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, toOnnxModel, toTfjsLayers } from '../export/index.js';
+import { EXPORT_INPUT_NAME, EXPORT_OUTPUT_NAME, toOnnxModel, toTfjsLayers } from '../export/index.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import { checkExportFolder, writeExportFolder } from './export-folder.js';
 import { HPSEARCH_WEIGHTS_FILE, MODEL_CARD_FILE, MODEL_CARD_FORMAT, type ExportFormat, type ModelCard } from './model-card.js';
@@ -47,8 +47,6 @@ export async function exportModel(opts: ExportOptions): Promise<ExportSummary> {
   const files = new Map<string, Uint8Array | string>();
   let modelFile: string;
   let weightsFile: string | null = null;
-  let inputName = ONNX_INPUT_NAME;
-  let outputName = ONNX_OUTPUT_NAME;
   try {
     if (opts.format === 'onnx') {
       modelFile = 'model.onnx';
@@ -59,10 +57,6 @@ export async function exportModel(opts: ExportOptions): Promise<ExportSummary> {
       weightsFile = tfjs.weightsPath;
       files.set(modelFile, JSON.stringify(tfjs.modelJson));
       files.set(weightsFile, tfjs.weightData);
-      // A Layers model's input and output are named by its topology's input and output layers.
-      const config = (tfjs.modelJson as { modelTopology?: { config?: { input_layers?: unknown[][]; output_layers?: unknown[][] } } }).modelTopology?.config;
-      inputName = String(config?.input_layers?.[0]?.[0] ?? inputName);
-      outputName = String(config?.output_layers?.[0]?.[0] ?? outputName);
     }
   } finally {
     built.model.dispose();
@@ -85,7 +79,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportSummary> {
     classes: info.classes,
     multilabel: info.multilabel,
     input: {
-      name: inputName,
+      name: EXPORT_INPUT_NAME,
       shape: [null, info.length, info.channels],
       dtype: 'float32',
       length: info.length,
@@ -93,7 +87,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportSummary> {
       sampling_rate_hz: format.samplingRateHz,
       normalisation: format.normalisation,
     },
-    output: { name: outputName, kind: built.output, shape: [null, info.numClasses] },
+    output: { name: EXPORT_OUTPUT_NAME, kind: built.output, shape: [null, info.numClasses] },
     params: trial.params,
     seed,
     defaults: settings.defaults,

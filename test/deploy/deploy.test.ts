@@ -16,9 +16,7 @@ import { CLI, hpsearch } from '../cli/helpers.js';
 import { LazyHdf5Dataset } from '../../src/data/hdf5/lazy-dataset.js';
 import { writeHdf5 } from '../../src/data/hdf5/writer.js';
 import { multiClassLabels } from '../../src/data/labels.js';
-import { prepareStudyData } from '../../src/data/prepare.js';
-import { parseSpaceFile } from '../../src/config/parse.js';
-import { cacheDir } from '../../src/study/paths.js';
+import { writeTestSplit } from './helpers.js';
 
 const TINY = fileURLToPath(new URL('../../../test/fixtures/tiny-cnngru.yaml', import.meta.url));
 let dir: string;
@@ -89,22 +87,8 @@ test('a study keeps the weights of its top keep_models trials only, and `trial` 
 });
 
 test("predict on the study's test split reproduces the trial's stored test metrics exactly", async () => {
-  const settings = parseSpaceFile(yaml).settings;
-  const prepared = await prepareStudyData(settings.data, { cacheDir: cacheDir(db) });
-  const { ref } = prepared;
-  assert.equal(ref.signals.kind, 'shared');
-  if (ref.signals.kind !== 'shared') return;
-  const all = new Float32Array(ref.signals.signals.buffer);
-  const rows = ref.split.test;
-  const L = ref.info.length;
-  const signals = new Float32Array(rows.length * L);
-  const classIndex = new Int32Array(rows.length);
-  rows.forEach((r, i) => {
-    signals.set(all.subarray(r * L, (r + 1) * L), i * L);
-    classIndex[i] = ref.classIndex[r]!;
-  });
   const testH5 = join(dir, 'test-split.h5');
-  await writeHdf5(testH5, { signals, count: rows.length, length: L, channels: 1, labels: multiClassLabels(classIndex, ref.info.classes), groups: null });
+  await writeTestSplit(yaml, db, testH5);
   const best = ranked[0]!;
   const metricsFile = join(dir, 'test-metrics.json');
   const out = hpsearch(['predict', `tiny:${best}`, testH5, '--db', db, '--out', join(dir, 'test-pred.csv'), '--metrics', metricsFile]);
