@@ -8,7 +8,8 @@
  * axes relate to the tfjs layout (`perm`: ONNX axis i is the tfjs axis perm[i]) and a
  * Transpose is inserted only where a consumer needs another order (once per value and order).
  */
-import { type AttributeProto, floatValueInfo, intsAttr, littleEndianFloats, type NodeProto, onnx, type TensorProto } from './proto.js';
+import { littleEndianFloats } from '../little-endian.js';
+import { type AttributeProto, floatValueInfo, intsAttr, type NodeProto, onnx, type TensorProto } from './proto.js';
 
 export interface Value {
   readonly name: string;

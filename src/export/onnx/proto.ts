@@ -40,11 +40,3 @@ export function floatValueInfo(name: string, dims: ReadonlyArray<number | string
     },
   };
 }
-
-/** float32 values as ONNX raw_data: little-endian whatever the host's byte order. */
-export function littleEndianFloats(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
-  return out;
-}
