@@ -90,6 +90,8 @@ export const predictCommand: CommandModule<GlobalArgs, Args> = {
     // Written to a temporary file renamed at the end: a refused or failed run leaves nothing.
     const tmp = argv.out === undefined ? null : `${argv.out}.partial-${process.pid}`;
     const stream = tmp === null ? process.stdout : createWriteStream(tmp);
+    // A reader that stops early (`| head`) has what it wanted: end quietly, as cat does.
+    if (tmp === null) process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
     try {
       const summary = await predictFile({ model, file: argv.data, sink: sinkOf(stream), format: argv.format, batchSize: argv['batch-size'], tta: argv.tta, seed: argv.seed });
       if (tmp !== null) {
