@@ -13,9 +13,11 @@ import { rerunCommand } from './rerun.js';
 import { dataCommand } from './data.js';
 import { reportCommand } from './report.js';
 import { dbCommand } from './db.js';
+import { exportModelCommand } from './export-model.js';
+import { predictCommand } from './predict.js';
 
 // Every command module is typed on its own arguments; yargs' builder chain widens them.
-const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, reportCommand, exportCommand, dataCommand, dbCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
+const commands = [runCommand, resumeCommand, leaderboardCommand, studiesCommand, trialCommand, rerunCommand, reportCommand, exportCommand, exportModelCommand, predictCommand, dataCommand, dbCommand] as unknown as CommandModule<GlobalArgs, GlobalArgs>[];
 
 /**
  * Exit codes (README "Commands"): 0 success, 1 runtime failure, 2 bad input. A bad-input message is

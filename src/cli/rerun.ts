@@ -3,6 +3,7 @@ import type { BackendName, StudySettings } from '../config/settings.js';
 import type { Metrics } from '../core/trial.js';
 import { InputError } from '../core/errors.js';
 import { cacheDir, checkpointRootOf } from '../study/paths.js';
+import { metricDifferences } from '../train/metric-differences.js';
 import { openExisting, storageTarget, pickStudy, trialNumber, withStorage, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
@@ -10,29 +11,6 @@ interface Args extends GlobalArgs {
   /** As typed (a string, so that a message can quote it); see `trialNumber`. */
   readonly number: string;
   readonly json: boolean;
-}
-
-/** Paths where two metric objects differ, compared bit for bit (Object.is on every number). */
-export function metricDifferences(stored: Metrics, rerun: Metrics, prefix: string): string[] {
-  const out: string[] = [];
-  const walk = (a: unknown, b: unknown, path: string): void => {
-    // A NaN inside an array (the AUROC of a class without validation samples) is stored as
-    // JSON null: that is the same value.
-    if (a === null && typeof b === 'number' && Number.isNaN(b)) return;
-    if (typeof a === 'number' && typeof b === 'number') {
-      if (!Object.is(a, b)) out.push(`${path}: stored ${a}, rerun ${b}`);
-    } else if (Array.isArray(a) && Array.isArray(b)) {
-      if (a.length !== b.length) out.push(`${path}: length ${a.length} vs ${b.length}`);
-      else a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
-    } else if (a !== b) {
-      out.push(`${path}: stored ${JSON.stringify(a)}, rerun ${JSON.stringify(b)}`);
-    }
-  };
-  for (const key of new Set([...Object.keys(stored), ...Object.keys(rerun)])) {
-    if (key === 'lr' && !(key in stored)) continue;
-    walk(stored[key], rerun[key], `${prefix}.${key}`);
-  }
-  return out;
 }
 
 export const rerunCommand: CommandModule<GlobalArgs, Args> = {

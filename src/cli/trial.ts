@@ -3,6 +3,9 @@ import type { Metrics } from '../core/trial.js';
 import { trialJson } from '../report/rows.js';
 import { scalarMetrics } from '../core/trial.js';
 import { InputError } from '../core/errors.js';
+import { keepModelsOf } from '../config/defaults.js';
+import type { StudySettings } from '../config/settings.js';
+import { MODEL_ARTIFACT } from '../study/kept-models.js';
 import { openExisting, storageTarget, pickStudy, trialNumber, withStorage, type FormatArgs, type GlobalArgs } from './common.js';
 import { OUTPUT_FORMATS, formatCell, renderRows, type Cell } from '../report/table.js';
 
@@ -10,6 +13,19 @@ interface Args extends GlobalArgs, FormatArgs {
   readonly study: string;
   /** As typed (a string, so that a message can quote it); see `trialNumber`. */
   readonly number: string;
+}
+
+/** Whether `hpsearch export-model` finds the trial's weights, or has to retrain it. */
+function keptModelLine(bytes: number | null, keep: number | 'all'): string {
+  if (bytes !== null) return `model: kept (${formatBytes(bytes)}; hpsearch export-model exports it)`;
+  const why = keep === 'all' ? 'not stored' : `not in the top ${keep} (keep_models)`;
+  return `model: not kept, ${why}; hpsearch export-model retrains it (bit-exact) to export it`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
 }
 
 export const trialCommand: CommandModule<GlobalArgs, Args> = {
@@ -30,8 +46,9 @@ export const trialCommand: CommandModule<GlobalArgs, Args> = {
       const trial = await storage.getTrial(study.id, number);
       if (!trial) throw new InputError(`${where.label}: study "${study.name}" has no trial ${number}`);
       const json = trialJson(trial);
+      const kept = (await storage.listTrialArtifacts(study.id)).find((a) => a.number === trial.number && a.key === MODEL_ARTIFACT) ?? null;
       if (argv.format === 'json') {
-        console.log(JSON.stringify(json, null, 2));
+        console.log(JSON.stringify({ ...json, model: { kept: kept !== null, bytes: kept?.size ?? null } }, null, 2));
         return;
       }
       const curve = trial.intermediate.map((iv) => ({ epoch: iv.step, [study.metric]: iv.value, ...scalarMetrics(iv.metrics ?? {}) }));
@@ -45,6 +62,7 @@ export const trialCommand: CommandModule<GlobalArgs, Args> = {
       lines.push(`seed ${trial.seed ?? '-'}, backend ${trial.backend ?? '-'}, epochs ${trial.intermediate.length}, retries ${trial.retries}`);
       if (json.duration_s !== null) lines.push(`duration ${formatCell(json.duration_s as number)} s`);
       if (trial.failReason) lines.push(`failure: ${trial.failReason}`);
+      if (trial.state === 'COMPLETE') lines.push(keptModelLine(kept?.size ?? null, keepModelsOf(study.settings as StudySettings | null)));
       lines.push('', 'params:');
       for (const [k, v] of Object.entries(trial.params)) lines.push(`  ${k}: ${formatCell(v as Cell)}`);
       if (curve.length > 0) {

@@ -53,7 +53,7 @@ export function usageError(message: string, argv: readonly string[], usages: rea
   const { path: command, usage } = commandPath(words, usages);
 
   // An unknown command first: yargs reports the first unknown *argument*, which for
-  // `hpsearch export-model x --format onnx` is the flag, and "--format: unknown option"
+  // `hpsearch deploy-model x --format onnx` is the flag, and "--format: unknown option"
   // would send the user looking for a typo in the wrong place.
   const name = words[0];
   if (name !== undefined && usages.length > 0 && !usages.some((u) => u.split(' ')[0] === name)) {

@@ -112,6 +112,13 @@ export const DEFAULT_BACKEND: BackendName = 'auto';
 export const DEFAULT_SEED = 0;
 export const DEFAULT_MAX_RETRIES = 2;
 export const DEFAULT_HEARTBEAT_GRACE_S = 60;
+/** Trials whose best weights a study keeps (the top of the leaderboard); `'all'` keeps every one. */
+export const DEFAULT_KEEP_MODELS = 5;
+
+/** A study's `keep_models`; studies stored before the key existed keep the default. */
+export function keepModelsOf(settings: { readonly keep_models?: number | 'all' } | null | undefined): number | 'all' {
+  return settings?.keep_models ?? DEFAULT_KEEP_MODELS;
+}
 
 // Frozen so that no caller can change a default for every later parse by accident.
 for (const value of [

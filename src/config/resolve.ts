@@ -11,6 +11,7 @@ import {
   DEFAULT_DATA,
   DEFAULT_EARLY_STOPPING,
   DEFAULT_HEARTBEAT_GRACE_S,
+  DEFAULT_KEEP_MODELS,
   DEFAULT_LR_SCHEDULE,
   DEFAULT_MAX_RETRIES,
   DEFAULT_METRICS,
@@ -66,6 +67,7 @@ export interface RawSpaceFile {
   readonly seed?: number;
   readonly max_retries?: number;
   readonly heartbeat_grace_s?: number;
+  readonly keep_models?: number | 'all';
   readonly defaults?: Readonly<Record<string, ChoiceValue>>;
   readonly params: RawParams;
   readonly enqueue?: readonly RawConfiguration[];
@@ -97,6 +99,7 @@ export function resolveSettings(raw: RawSpaceFile, fileName: string, report: Rep
     seed: raw.seed ?? DEFAULT_SEED,
     max_retries: raw.max_retries ?? DEFAULT_MAX_RETRIES,
     heartbeat_grace_s: raw.heartbeat_grace_s ?? DEFAULT_HEARTBEAT_GRACE_S,
+    keep_models: raw.keep_models ?? DEFAULT_KEEP_MODELS,
     defaults,
     params,
     enqueue,

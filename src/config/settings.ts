@@ -127,6 +127,11 @@ export interface StudySettings {
   readonly max_retries: number;
   /** Seconds without a heartbeat after which a RUNNING trial is taken as dead. */
   readonly heartbeat_grace_s: number;
+  /**
+   * How many trials keep their best weights (the study's top by the objective), or 'all'.
+   * Absent in the settings of studies created before it existed: read it with `keptModels`.
+   */
+  readonly keep_models: number | 'all';
   /** Fixed hyperparameters used when not in `params` (learning_rate, batch_size, ...). */
   readonly defaults: Params;
   readonly params: SearchSpace;

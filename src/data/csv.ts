@@ -51,7 +51,8 @@ function checkReadable(file: string): void {
   } catch {
     throw new DataError(file, null, 'file not found');
   }
-  if (!st.isFile()) throw new DataError(file, null, 'not a regular file');
+  // A named pipe streams like a file (a producer feeding `hpsearch predict` as it records).
+  if (!st.isFile() && !st.isFIFO()) throw new DataError(file, null, 'not a regular file');
 }
 
 /**

@@ -13,6 +13,8 @@ import { readCheckpointBytes, writeCheckpointBytes } from '../train/checkpoint.j
 import { runCheckpointEpoch } from '../train/run-checkpoint.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
 import { FolderNotWritableError, folderProblem } from './paths.js';
+import { keepModel } from './kept-models.js';
+import { keepModelsOf } from '../config/defaults.js';
 
 /** The key of a trial's epoch checkpoint among its artifacts (storage/types.ts). */
 export const CHECKPOINT_ARTIFACT = 'checkpoint';
@@ -212,6 +214,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   let released = false;
   let reason: string | undefined;
   const busy = (): number => (performance.now() - started) / 1000;
+  let keptWeights: Uint8Array | null = null;
   try {
     await restoreCheckpoint(study, trial.id, dir);
     const existing = await storage.getTrialById(trial.id);
@@ -242,6 +245,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
     if (result.backend) await storage.setTrialBackend(trial.id, result.backend, lease);
     switch (result.state) {
       case 'COMPLETE': {
+        keptWeights = result.model;
         const value = objectiveOf(result.bestMetrics, metric);
         const metrics: Metrics = { ...(result.testMetrics ?? {}) };
         finished = await study.tell(trial.number, Number.isFinite(value) ? { state: 'complete', value, metrics } : { state: 'failed', reason: `objective ${metric} is ${value}` }, lease);
@@ -279,6 +283,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   } finally {
     clearInterval(beat);
   }
+  if (finished?.state === 'COMPLETE' && keptWeights !== null) await keepWeights(ctx, finished.id, keptWeights, stopRun);
   const busyS = busy();
   if (finished) {
     // Only now: deleted before the finish, a crash in between would leave a RUNNING trial
@@ -318,6 +323,20 @@ async function deleteQuietly(study: Study, trialId: number): Promise<void> {
     await study.storage.deleteTrialArtifact(trialId, CHECKPOINT_ARTIFACT);
   } catch {
     // swept by the next run (runner.ts, sweepCheckpoints)
+  }
+}
+
+/**
+ * Keeps a completed trial's weights under the study's `keep_models` (kept-models.ts). A
+ * storage that cannot take them is an environment failure and stops the run; the trial
+ * stays COMPLETE, and `export-model` can retrain it.
+ */
+async function keepWeights(ctx: DriveContext, trialId: number, weights: Uint8Array, stopRun: (err: Error) => void): Promise<void> {
+  try {
+    await keepModel(ctx.study.storage, ctx.study.id, trialId, weights, keepModelsOf(ctx.settings));
+  } catch (err) {
+    if (!isEnvironmentFailure(err)) throw err;
+    stopRun(err);
   }
 }
 

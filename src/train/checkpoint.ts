@@ -1,5 +1,5 @@
 /**
- * One-file checkpoints, written atomically: the whole file goes to a temporary name in
+ * One-file checkpoints (and the same format in memory: `encodeTensorFile`), written atomically: the whole file goes to a temporary name in
  * the same folder, is fsynced, and is renamed over the previous checkpoint (then the
  * folder is fsynced so the rename itself survives a power cut). A reader therefore sees
  * either the previous complete checkpoint or the new complete one, never a mix — which a
@@ -55,8 +55,11 @@ export function checkpointPath(dir: string): string {
   return path.join(dir, CHECKPOINT_FILE);
 }
 
-export async function writeCheckpoint(dir: string, meta: unknown, tensors: readonly CheckpointTensor[]): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
+/**
+ * The whole file of the layout above, in memory: a checkpoint on disk, and a trial's kept
+ * weights in the storage (model-weights.ts), are this one format.
+ */
+export function encodeTensorFile(meta: unknown, tensors: readonly CheckpointTensor[]): Buffer {
   const entries: TensorEntry[] = [];
   let offset = 0;
   for (const t of tensors) {
@@ -74,8 +77,11 @@ export async function writeCheckpoint(dir: string, meta: unknown, tensors: reado
   header.copy(file, MAGIC.length + 4);
   const data = new Float32Array(file.buffer, file.byteOffset + dataStart, offset);
   for (let i = 0; i < tensors.length; i++) data.set(tensors[i].data, entries[i].offset);
+  return file;
+}
 
-  await writeCheckpointBytes(dir, file);
+export async function writeCheckpoint(dir: string, meta: unknown, tensors: readonly CheckpointTensor[]): Promise<void> {
+  await writeCheckpointBytes(dir, encodeTensorFile(meta, tensors));
 }
 
 /**
@@ -127,35 +133,37 @@ export interface LoadedCheckpoint<M> {
 /** The checkpoint in `dir`, or null when there is none. A damaged file is an error, not "none". */
 export async function readCheckpoint<M>(dir: string): Promise<LoadedCheckpoint<M> | null> {
   const buf = await readCheckpointBytes(dir);
-  return buf === null ? null : parseCheckpoint<M>(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), checkpointPath(dir));
+  return buf === null ? null : decodeTensorFile<M>(buf, `checkpoint ${checkpointPath(dir)}`);
 }
 
 /** The meta of a checkpoint file's bytes, without copying its tensors; `origin` names it in errors. */
 export function checkpointMeta<M>(bytes: Uint8Array, origin: string): M {
-  return parseHeader<M>(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), origin).header.meta;
+  return parseHeader<M>(bytes, `checkpoint ${origin}`).header.meta;
 }
 
-function parseHeader<M>(buf: Buffer, origin: string): { header: { meta: M; tensors: TensorEntry[]; dataBytes: number }; dataStart: number } {
-  const bad = (why: string): Error => new Error(`checkpoint ${origin} is damaged: ${why}`);
-  if (buf.length < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw bad('wrong magic');
-  const headerLength = buf.readUInt32LE(MAGIC.length);
+function parseHeader<M>(buf: Uint8Array, what: string): { bytes: Buffer; header: { meta: M; tensors: TensorEntry[]; dataBytes: number }; dataStart: number } {
+  const bad = (why: string): Error => new Error(`${what} is damaged: ${why}`);
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw bad('wrong magic');
+  const headerLength = bytes.readUInt32LE(MAGIC.length);
   const headerEnd = MAGIC.length + 4 + headerLength;
-  if (headerEnd > buf.length) throw bad('truncated header');
-  const header = JSON.parse(buf.subarray(MAGIC.length + 4, headerEnd).toString('utf8'), decodeNumbers) as {
+  if (headerEnd > bytes.length) throw bad('truncated header');
+  const header = JSON.parse(bytes.subarray(MAGIC.length + 4, headerEnd).toString('utf8'), decodeNumbers) as {
     meta: M;
     tensors: TensorEntry[];
     dataBytes: number;
   };
   const dataStart = Math.ceil(headerEnd / 4) * 4;
-  if (buf.length !== dataStart + header.dataBytes) throw bad(`expected ${dataStart + header.dataBytes} bytes, found ${buf.length}`);
-  return { header, dataStart };
+  if (bytes.length !== dataStart + header.dataBytes) throw bad(`expected ${dataStart + header.dataBytes} bytes, found ${bytes.length}`);
+  return { bytes, header, dataStart };
 }
 
-function parseCheckpoint<M>(buf: Buffer, origin: string): LoadedCheckpoint<M> {
-  const { header, dataStart } = parseHeader<M>(buf, origin);
+/** The meta and tensors of a file in the layout above; `what` names it in the error of a damaged one. */
+export function decodeTensorFile<M>(buf: Uint8Array, what: string): LoadedCheckpoint<M> {
+  const { bytes, header, dataStart } = parseHeader<M>(buf, what);
   // Copy into an aligned buffer of our own: Buffer pools do not guarantee 4-byte alignment.
   const data = new Float32Array(header.dataBytes / 4);
-  new Uint8Array(data.buffer).set(buf.subarray(dataStart));
+  new Uint8Array(data.buffer).set(bytes.subarray(dataStart));
   const tensors = header.tensors.map((e) => ({ name: e.name, shape: e.shape, data: data.subarray(e.offset, e.offset + e.length) }));
   return { meta: header.meta, tensors };
 }

@@ -5,7 +5,7 @@
  *
  * Reproducibility: weights are seeded from (seed, layer), dropout masks from (seed, layer,
  * step), and the data layer's batches are a pure function of (seed, epoch). Same params,
- * seed and backend therefore give bit-identical metrics, and a run resumed from the
+ * seed and backend therefore give bit-identical metrics (and kept weights), and a run resumed from the
  * checkpoint of epoch k continues exactly as the uninterrupted run did: the checkpoint
  * holds everything else that evolves (weights, BN statistics, optimiser slots and step,
  * learning rate, callback state, the dropout step counter, the history).
@@ -29,6 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import { countParams } from '../models/index.js';
 import type { Metrics } from '../core/trial.js';
 import { removeCheckpoint } from './checkpoint.js';
+import { encodeModelWeights } from './model-weights.js';
 import type { TrainTrialOptions } from './options.js';
 import type { TrialOutcome, TrialResult } from './result.js';
 import { loadRunCheckpoint, saveRunCheckpoint } from './run-checkpoint.js';
@@ -53,9 +54,11 @@ export async function trainTrial(opts: TrainTrialOptions): Promise<TrialResult> 
 
   const finish = async (state: TrialOutcome, failReason: string | null = null): Promise<TrialResult> => {
     let testMetrics: Metrics | null = null;
+    let model: Uint8Array | null = null;
     if (state === 'COMPLETE') {
       run.earlyStopping?.restore(run.built.model);
       if (opts.data.testSize > 0) testMetrics = await run.evaluate('test');
+      model = await encodeModelWeights(run.built, run.info);
     }
     const last = run.history.length > 0 ? run.history[run.history.length - 1].epoch : null;
     const bestEpoch = run.earlyStopping?.bestEpoch ?? last;
@@ -67,6 +70,7 @@ export async function trainTrial(opts: TrainTrialOptions): Promise<TrialResult> 
       bestEpoch,
       bestMetrics: run.history.find((r) => r.epoch === bestEpoch)?.metrics ?? null,
       testMetrics,
+      model,
       stoppedEarly: run.earlyStopping?.stopped ?? false,
       resumedFromEpoch,
       backend: tf.getBackend(),

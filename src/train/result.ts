@@ -24,6 +24,11 @@ export interface TrialResult {
   readonly bestMetrics: Metrics | null;
   /** Test-split metrics of the final weights (the best ones with restore_best_weights); COMPLETE only. */
   readonly testMetrics: Metrics | null;
+  /**
+   * COMPLETE only: the weights the test metrics were measured with (the restored best epoch's
+   * with restore_best_weights), in the format of model-weights.ts; what the study keeps.
+   */
+  readonly model: Uint8Array | null;
   readonly stoppedEarly: boolean;
   /** The checkpointed epoch this run continued from, or null for a fresh start. */
   readonly resumedFromEpoch: number | null;

@@ -143,6 +143,8 @@ export async function trainCrossValidated(ref: DataRef, opts: CrossValidatedOpti
       bestMetrics: complete ? { ...cv.metrics, [opts.objective]: cv.mean } : null,
       testMetrics: complete && done.every((d) => d.result.testMetrics !== null) ? meanMetrics(done.map((d) => d.result.testMetrics)) : null,
       stoppedEarly: done.some((d) => d.result.stoppedEarly),
+      // K models, none of them the trial's: nothing to keep (src/deploy/trial-weights.ts refuses to export one).
+      model: null,
       resumedFromEpoch,
       backend: last?.backend ?? '',
       numParams: last?.numParams ?? 0,

@@ -43,7 +43,9 @@ export class ProcessTrainer implements Trainer {
   async train(task: TrialTask, onEpoch: EpochHandler, signal: AbortSignal): Promise<TrialResult> {
     // The argument names the process's role in `ps` (and for the tests that look for worker
     // processes); the node flags of this process are not passed on.
-    const child = fork(ENTRY, ['worker'], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    // 'advanced' (structured clone): the result carries the trial's weights as bytes, which
+    // the default JSON channel would turn into an object of numbers.
+    const child = fork(ENTRY, ['worker'], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     this.#children.add(child);
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => {

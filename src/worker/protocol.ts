@@ -7,6 +7,10 @@
  *     study → worker:  stop                       interrupt: end the trial at the next step
  *     worker → study:  result {result} | error {name, message}   the trial's end, exactly once
  *
+ * A COMPLETE result carries the trial's best weights (`TrialResult.model`, bytes), so that
+ * the study process keeps them in the storage; messages are therefore structured clones
+ * (a thread's port, and a child's IPC channel in 'advanced' serialization).
+ *
  * The worker waits for each decision before it trains on, so the study process, the only
  * writer to the database, records every epoch and asks the pruner before the next one
  * starts. How a trial reaches its worker differs: a thread gets it as its piscina task, a

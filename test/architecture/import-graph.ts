@@ -1,7 +1,7 @@
 /**
  * The import graph of `src/` and the layer rule it must obey (docs/architecture.md):
  *
- *     core ← config ← samplers, pruners, storage, data, backend ← models ← train ← worker
+ *     core ← config ← samplers, pruners, storage, data, backend ← models ← train, export ← worker
  *          ← study ← report ← cli (and the library entry `src/index.ts`)
  *
  * A file may import its own folder and any lower layer, never a higher one and never a
@@ -22,10 +22,14 @@ export const LAYERS: Readonly<Record<string, number>> = {
   data: 2,
   backend: 2,
   models: 3,
+  // Siblings of train/: both read models only (export converts a trained model).
+  export: 4,
   train: 4,
   worker: 5,
   study: 6,
   report: 7,
+  // Siblings of report/: a trial's model leaves the study (export folders, predictions).
+  deploy: 7,
   cli: 8,
   'index.ts': 8,
 };

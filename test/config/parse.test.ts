@@ -96,6 +96,7 @@ test('defaults fill every setting left out', () => {
     seed: 0,
     max_retries: 2,
     heartbeat_grace_s: 60,
+    keep_models: 5,
     defaults: {
       learning_rate: 1e-3,
       batch_size: 32,

@@ -311,9 +311,9 @@ const FLAG_CASES: readonly BadInputCase[] = [
   { name: 'flag: an unknown command', argv: ['frobnicate'], db: 'own', says: /^unknown command "frobnicate"/ },
   {
     name: 'flag: an unknown command with flags is named as the command, with the list of commands',
-    argv: ['export-model', 'tiny', '--format', 'onnx', '--out', 'model'],
+    argv: ['deploy-model', 'tiny', '--format', 'onnx', '--out', 'model'],
     db: 'own',
-    says: /^unknown command "export-model" \(commands: run, resume, leaderboard, studies, trial, rerun, report, export, data, db;/,
+    says: /^unknown command "deploy-model" \(commands: run, resume, leaderboard, studies, trial, rerun, report, export, export-model, predict, data, db;/,
     absent: ['model'],
   },
   { name: 'flag: a misspelt command gets a suggestion', argv: ['leaderbord'], db: 'own', says: /^unknown command "leaderbord"; did you mean leaderboard\?/ },

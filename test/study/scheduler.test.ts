@@ -53,6 +53,8 @@ interface ScriptedTrainerOptions {
   readonly behaviour?: (number: number) => Behaviour;
   /** Each trial waits before its first epoch until this many are training at once. */
   readonly together?: number;
+  /** Awaited when trial `number` starts, before anything else. */
+  readonly before?: (number: number) => Promise<void>;
 }
 
 /**
@@ -104,6 +106,7 @@ class ScriptedTrainer implements Trainer {
   }
 
   async #run(task: TrialTask, onEpoch: EpochHandler, signal: AbortSignal): Promise<TrialResult> {
+    await this.opts.before?.(task.number);
     const behaviour = this.opts.behaviour?.(task.number) ?? 'train';
     const metricsAt = (epoch: number): Metrics => this.opts.metrics?.(task.number, epoch) ?? { recall_macro: 0.5, val_loss: 1 };
     if (this.opts.together !== undefined) await this.#gate.promise;
@@ -129,7 +132,7 @@ class ScriptedTrainer implements Trainer {
       this.decisions.push({ trial: task.number, epoch, decision });
       if (decision === 'prune') return result('PRUNED', history);
     }
-    return result('COMPLETE', history);
+    return result('COMPLETE', history, Uint8Array.of(task.number));
   }
 
   async close(): Promise<void> {
@@ -137,7 +140,8 @@ class ScriptedTrainer implements Trainer {
   }
 }
 
-function result(state: TrialResult['state'], history: TrialResult['history']): TrialResult {
+/** A COMPLETE result carries weights; scripted ones are bytes naming the trial, to tell whose are kept. */
+function result(state: TrialResult['state'], history: TrialResult['history'], model: Uint8Array | null = state === 'COMPLETE' ? Uint8Array.of(255) : null): TrialResult {
   const last = history.at(-1) ?? null;
   return {
     state,
@@ -147,6 +151,7 @@ function result(state: TrialResult['state'], history: TrialResult['history']): T
     bestEpoch: last?.epoch ?? null,
     bestMetrics: last?.metrics ?? null,
     testMetrics: state === 'COMPLETE' ? { accuracy: 0.5 } : null,
+    model,
     stoppedEarly: false,
     resumedFromEpoch: null,
     backend: 'scripted',
@@ -184,7 +189,7 @@ async function withStudy(opts: Parameters<typeof setUp>[0], body: (s: Setup) => 
   }
 }
 
-async function setUp(opts: { trials: number; workers: number; epochs?: number; pruner?: PrunerSettings; enqueue?: number }): Promise<Setup> {
+async function setUp(opts: { trials: number; workers: number; epochs?: number; pruner?: PrunerSettings; enqueue?: number; keepModels?: number | 'all' }): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'hpsearch-scheduler-'));
   const dbPath = join(dir, 'trials.db');
   const parsed = parseSpaceFile(TINY);
@@ -193,6 +198,7 @@ async function setUp(opts: { trials: number; workers: number; epochs?: number; p
     budget: { trials: opts.trials, epochs: opts.epochs ?? 2 },
     workers: opts.workers,
     pruner: opts.pruner ?? { type: 'none' },
+    keep_models: opts.keepModels ?? parsed.settings.keep_models,
   };
   const enqueued = Array.from({ length: opts.enqueue ?? 0 }, (_, i) => ({ learning_rate: 0.002 + i * 0.001, dataset: 'smote', dropout: 0.2 }));
   const storage = SqliteStorage.open(dbPath);
@@ -369,3 +375,41 @@ test('isOrphaned: a RUNNING trial whose heartbeat is stale, or whose process on 
   assert.equal(isOrphaned(createFrozenTrial({ number: 0, state: 'WAITING' }), 0, now, here), false, 'only RUNNING trials are orphans');
   assert.equal(isOrphaned(createFrozenTrial({ number: 0, state: 'COMPLETE', host: here, pid: DEAD_PID, heartbeatAt: beat }), 0, now, here), false);
 });
+
+/** Trial number → its kept weights' bytes, read from the storage. */
+async function keptModels(s: Setup): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>();
+  for (const a of await s.storage.listTrialArtifacts(s.record.id)) {
+    if (a.key !== 'model') continue;
+    out.set(a.number, [...((await s.storage.getTrialArtifact(a.trialId, 'model')) ?? [])]);
+  }
+  return out;
+}
+
+test('keep_models: the weights of the top trials are kept, a trial that falls out of the top loses its own', () =>
+  withStudy({ trials: 5, workers: 1, epochs: 1, keepModels: 2 }, async (s) => {
+    // Values in trial order 0.3, 0.5, 0.1, 0.9, 0.4 (maximised): after each completion the
+    // top two hold their weights, the others none.
+    const values = [0.3, 0.5, 0.1, 0.9, 0.4];
+    const kept: number[][] = [];
+    // With one worker, a trial starts once the previous one is fully recorded.
+    const before = async (n: number): Promise<void> => {
+      if (n > 0) kept.push([...(await keptModels(s)).keys()].sort());
+    };
+    const trainer = new ScriptedTrainer({ epochs: 1, metrics: (n) => ({ recall_macro: values[n]!, val_loss: 1 }), before });
+    await s.run(trainer);
+    kept.push([...(await keptModels(s)).keys()].sort());
+    assert.deepEqual(kept, [[0], [0, 1], [0, 1], [1, 3], [1, 3]]);
+    const final = await keptModels(s);
+    assert.deepEqual([...final.entries()].sort(), [[1, [1]], [3, [3]]], 'each kept blob is the weights its own trial returned');
+  }));
+
+test("keep_models: 'all' keeps every completed trial's weights, a pruned trial has none", () =>
+  withStudy({ trials: 3, workers: 1, epochs: 2, keepModels: 'all', pruner: { type: 'median', n_startup_trials: 1, n_warmup_steps: 0, interval_steps: 1 } }, async (s) => {
+    const values = [0.6, 0.7, 0.1];
+    const trainer = new ScriptedTrainer({ epochs: 2, metrics: (n) => ({ recall_macro: values[n]!, val_loss: 1 }) });
+    await s.run(trainer);
+    const states = (await s.storage.getTrials(s.record.id)).map((t) => t.state);
+    assert.deepEqual(states, ['COMPLETE', 'COMPLETE', 'PRUNED']);
+    assert.deepEqual([...(await keptModels(s)).keys()].sort(), [0, 1]);
+  }));

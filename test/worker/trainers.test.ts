@@ -24,6 +24,8 @@ const TINY = fileURLToPath(new URL('../../../test/fixtures/tiny-cnngru.yaml', im
 let dir: string;
 let settings: StudySettings;
 let prepared: PreparedData;
+/** The weights trial 0 returned from a thread, to compare with a process's. */
+let threadWeights: Uint8Array | null = null;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hpsearch-trainers-'));
@@ -62,6 +64,8 @@ test('ThreadTrainer: a trial trains in a worker thread; epochs come back, a prun
     assert.equal(full.result.backend, 'wasm');
     checkTrained(full.seen, [1, 2]);
     assert.equal(typeof full.result.testMetrics?.accuracy, 'number');
+    threadWeights = full.result.model;
+    assert.ok(threadWeights instanceof Uint8Array && threadWeights.length > 0, 'a COMPLETE result carries its best weights');
 
     const pruned = await train(trainer, task(1), () => 'prune');
     assert.equal(pruned.result.state, 'PRUNED');
@@ -102,6 +106,20 @@ test('ProcessTrainer: a trial trains in its own process from the data cache; a s
     const never = await trainer.train(task(5), async () => assert.fail('no epoch may run after a stop'), stop.signal);
     assert.equal(never.state, 'INTERRUPTED');
     assert.equal(never.epochsRun, 0);
+  } finally {
+    await trainer.close();
+  }
+});
+
+test('ProcessTrainer: a COMPLETE trial brings its best weights back over IPC, byte for byte the weights the same trial returns from a thread', async () => {
+  assert.ok(threadWeights !== null, 'the thread test ran first');
+  const trainer = new ProcessTrainer({ cacheDir: join(dir, 'cache'), backend: settings.backend });
+  try {
+    const again = { ...task(0), checkpointDir: join(dir, 'checkpoints-process') };
+    const { result } = await train(trainer, again, () => 'continue');
+    assert.equal(result.state, 'COMPLETE', result.failReason ?? '');
+    assert.ok(result.model instanceof Uint8Array, 'bytes, not an object of numbers');
+    assert.deepEqual(Buffer.from(result.model), Buffer.from(threadWeights));
   } finally {
     await trainer.close();
   }
