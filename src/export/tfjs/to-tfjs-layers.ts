@@ -28,7 +28,7 @@ export interface TfjsLayersArtifacts {
 }
 
 /** Layer classes of tfjs-layers itself that the models use: copied as they are. */
-const STOCK_CLASSES: ReadonlySet<string> = new Set([
+export const STOCK_CLASSES: ReadonlySet<string> = new Set([
   'Conv1D',
   'Conv2D',
   'BatchNormalization',
@@ -42,7 +42,7 @@ const STOCK_CLASSES: ReadonlySet<string> = new Set([
 ]);
 
 /** The custom layers of src/models/, each written as stock layers below. */
-const REPLACED_CLASSES: ReadonlySet<string> = new Set(['SeededDropout', 'PyTorchGRU', 'GridReshape']);
+export const REPLACED_CLASSES: ReadonlySet<string> = new Set(['SeededDropout', 'PyTorchGRU', 'GridReshape']);
 
 type Sym = tf.SymbolicTensor;
 
@@ -138,7 +138,9 @@ export function toTfjsLayers(built: BuiltModel): TfjsLayersArtifacts {
     };
     return { modelJson, weightData, weightsPath: TFJS_WEIGHTS_FILE };
   } finally {
-    model?.dispose();
+    // Not model.dispose(): a layer applied at every timestep counts one reference per call,
+    // so the Dense layers shared by the unrolled GRU would keep their variables.
+    for (const w of model?.weights ?? []) w.dispose();
     gru.dispose();
   }
 }
