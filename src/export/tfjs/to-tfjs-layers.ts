@@ -73,7 +73,8 @@ function stockGridReshape(layer: GridReshape, x: Sym): Sym {
 
 /**
  * `built`'s network as standard Keras layers only: the PyTorch-style GRU unrolled into
- * stock Dense / Add / Multiply / Activation layers (src/export/tfjs/unrolled-gru.ts),
+ * stock Dense / Concatenate / Add / Multiply / Activation / Rescaling layers, its input cut
+ * into timesteps by Reshape / Cropping2D / Flatten (src/export/tfjs/unrolled-gru.ts),
  * SeededDropout left out (identity at inference), GridReshape as Reshape (+ ZeroPadding2D),
  * and a final softmax or sigmoid Activation on the logits, so the model outputs
  * probabilities `[batch, classes]`. Batch norm keeps its moving statistics.
