@@ -28,7 +28,7 @@ export interface TfjsLayersArtifacts {
 }
 
 /** Layer classes of tfjs-layers itself that the models use: copied as they are. */
-const STOCK_CLASSES: ReadonlySet<string> = new Set([
+export const STOCK_CLASSES: ReadonlySet<string> = new Set([
   'Conv1D',
   'Conv2D',
   'BatchNormalization',
@@ -42,7 +42,7 @@ const STOCK_CLASSES: ReadonlySet<string> = new Set([
 ]);
 
 /** The custom layers of src/models/, each written as stock layers below. */
-const REPLACED_CLASSES: ReadonlySet<string> = new Set(['SeededDropout', 'PyTorchGRU', 'GridReshape']);
+export const REPLACED_CLASSES: ReadonlySet<string> = new Set(['SeededDropout', 'PyTorchGRU', 'GridReshape']);
 
 type Sym = tf.SymbolicTensor;
 
@@ -73,7 +73,8 @@ function stockGridReshape(layer: GridReshape, x: Sym): Sym {
 
 /**
  * `built`'s network as standard Keras layers only: the PyTorch-style GRU unrolled into
- * stock Dense / Add / Multiply / Activation layers (src/export/tfjs/unrolled-gru.ts),
+ * stock Dense / Concatenate / Add / Multiply / Activation / Rescaling layers, its input cut
+ * into timesteps by Reshape / Cropping2D / Flatten (src/export/tfjs/unrolled-gru.ts),
  * SeededDropout left out (identity at inference), GridReshape as Reshape (+ ZeroPadding2D),
  * and a final softmax or sigmoid Activation on the logits, so the model outputs
  * probabilities `[batch, classes]`. Batch norm keeps its moving statistics.
@@ -138,7 +139,9 @@ export function toTfjsLayers(built: BuiltModel): TfjsLayersArtifacts {
     };
     return { modelJson, weightData, weightsPath: TFJS_WEIGHTS_FILE };
   } finally {
-    model?.dispose();
+    // Not model.dispose(): a layer applied at every timestep counts one reference per call,
+    // so the Dense layers shared by the unrolled GRU would keep their variables.
+    for (const w of model?.weights ?? []) w.dispose();
     gru.dispose();
   }
 }
