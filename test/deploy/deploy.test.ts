@@ -224,7 +224,7 @@ test('bad input: exit 2, one line, nothing written', async (t) => {
   });
   await t.test('no kept model and its data file gone', () => {
     const data = join(dir, 'own.h5');
-    assert.equal(hpsearch(['data', 'synth', '--out', data, '--n', '300', '--seed', '2']).code, 0);
+    assert.equal(hpsearch(['data', 'synth', '--out', data, '--n', '2000', '--seed', '2']).code, 0);
     const own = join(dir, 'own.yaml');
     writeFileSync(own, readFileSync(TINY, 'utf8').replace('study: tiny', 'study: own').replace('source: synthetic', `source: ${data}`).replace(/budget: .*/, 'budget: {trials: 1, epochs: 1}').replace('[smote, oversampled]', '[oversampled]') + 'keep_models: 0\n');
     const run = hpsearch(['run', own, '--db', db], { timeoutMs: 300_000 });
