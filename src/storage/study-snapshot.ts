@@ -1,4 +1,4 @@
-import type { FrozenTrial, Metrics, TrialState } from '../core/trial.js';
+import type { FrozenTrial, Metrics } from '../core/trial.js';
 import { FINAL_METRICS_ATTR, encodeAttr, encodeMetrics, valueToColumn } from './codec.js';
 import { StudyNotFoundError } from './errors.js';
 import { internalParams, type InternalParam } from './trial-input.js';
@@ -38,18 +38,8 @@ export async function readStudySnapshot(storage: Storage, name: string): Promise
 }
 
 /** One trial of a snapshot as the schema's rows hold it, for a backend's importStudy. */
-export interface TrialRows {
-  readonly number: number;
-  readonly state: TrialState;
-  readonly seed: number | null;
-  readonly startedAt: Date | null;
-  readonly completedAt: Date | null;
-  readonly heartbeatAt: Date | null;
-  readonly host: string | null;
-  readonly pid: number | null;
-  readonly backend: string | null;
-  readonly failReason: string | null;
-  readonly retries: number;
+export interface TrialRows
+  extends Pick<FrozenTrial, 'number' | 'state' | 'seed' | 'startedAt' | 'completedAt' | 'heartbeatAt' | 'host' | 'pid' | 'backend' | 'failReason' | 'retries'> {
   /** undefined: no `trial_values` row (the trial has no value); null stands for NaN. */
   readonly value: number | null | undefined;
   readonly params: readonly InternalParam[];

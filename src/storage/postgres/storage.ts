@@ -109,11 +109,7 @@ export class PostgresStorage implements Storage {
       'createStudy',
       async (s) => {
         // ON CONFLICT: a concurrent creator of the same name commits first, this one waits for it and sees the conflict.
-        const row = await s.row<StudyRow>(
-          `INSERT INTO studies (study_name, direction, objective_metric, space_yaml, settings_json, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (study_name) DO NOTHING RETURNING *`,
-          [study.name, study.direction, study.metric, study.yaml, encodeAttr(study.settings), createdAt],
-        );
+        const row = await this.insertStudyRow(s, study, createdAt);
         if (row === undefined) throw new StudyExistsError(study.name);
         await this.mark(s, token, row.study_id, null);
         for (const [key, value] of Object.entries(study.systemAttrs ?? {})) {
@@ -472,11 +468,7 @@ export class PostgresStorage implements Storage {
     return this.tx.write(
       'importStudy',
       async (s) => {
-        const row = await s.row<StudyRow>(
-          `INSERT INTO studies (study_name, direction, objective_metric, space_yaml, settings_json, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (study_name) DO NOTHING RETURNING *`,
-          [study.name, study.direction, study.metric, study.yaml, encodeAttr(study.settings), study.createdAt],
-        );
+        const row = await this.insertStudyRow(s, study, study.createdAt);
         if (row === undefined) throw new StudyExistsError(study.name);
         const studyId = row.study_id;
         await this.mark(s, token, studyId, null);
@@ -514,6 +506,19 @@ export class PostgresStorage implements Storage {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** The new study's row; undefined when a study of that name exists (ON CONFLICT: a concurrent creator commits first, this one waits and sees it). */
+  private async insertStudyRow(
+    s: PgSession,
+    study: Pick<NewStudy, 'name' | 'direction' | 'metric' | 'yaml' | 'settings'>,
+    createdAt: Date,
+  ): Promise<StudyRow | undefined> {
+    return s.row<StudyRow>(
+      `INSERT INTO studies (study_name, direction, objective_metric, space_yaml, settings_json, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (study_name) DO NOTHING RETURNING *`,
+      [study.name, study.direction, study.metric, study.yaml, encodeAttr(study.settings), createdAt],
+    );
+  }
 
   private async studyById(s: PgSession, studyId: number): Promise<StudyRecord> {
     const row = await s.row<StudyRow>('SELECT * FROM studies WHERE study_id = $1', [studyId]);
