@@ -9,15 +9,11 @@ import { scalarMetrics } from '../core/trial.js';
 import { CV_RUNNING_OBJECTIVE } from '../train/epoch-metrics.js';
 import type { Lease } from '../storage/types.js';
 import { DatabaseFileError, LeaseLostError, StorageUnavailableError } from '../storage/errors.js';
-import { readCheckpointBytes, writeCheckpointBytes } from '../train/checkpoint.js';
-import { runCheckpointEpoch } from '../train/run-checkpoint.js';
 import { errorReason, type AskedTrial, type Study } from './study.js';
 import { FolderNotWritableError, folderProblem } from './paths.js';
 import { keepModel } from './kept-models.js';
+import { StoredCheckpoint } from './stored-checkpoint.js';
 import { keepModelsOf } from '../config/defaults.js';
-
-/** The key of a trial's epoch checkpoint among its artifacts (storage/types.ts). */
-export const CHECKPOINT_ARTIFACT = 'checkpoint';
 
 export interface DriveContext {
   readonly study: Study;
@@ -25,7 +21,7 @@ export interface DriveContext {
   readonly observer: RunObserver;
   /**
    * Folder holding one checkpoint folder per trial: this machine's cache of the checkpoints
-   * kept in the storage (see restoreCheckpoint and storeCheckpoint).
+   * kept in the storage (stored-checkpoint.ts).
    */
   readonly checkpointRoot: string;
   /** Backend name recorded on each trial. */
@@ -105,45 +101,6 @@ export function isEnvironmentFailure(err: unknown): err is DatabaseFileError | F
 }
 
 /**
- * Brings the trial's checkpoint from the storage into this machine's cache folder before it
- * trains, so that a trial started on another machine continues from its last stored epoch.
- * The newer of the two is kept: the local file may be one epoch ahead of the stored one
- * when this machine itself died between writing it and storing it (storeCheckpoint), and
- * either is a state of the same trajectory (same params, seed and settings; the training
- * loop refuses one of another configuration).
- */
-export async function restoreCheckpoint(study: Study, trialId: number, dir: string): Promise<void> {
-  const stored = await study.storage.getTrialArtifact(trialId, CHECKPOINT_ARTIFACT);
-  if (stored === null) return;
-  const local = await readCheckpointBytes(dir);
-  if (local !== null && runCheckpointEpoch(local, dir) >= runCheckpointEpoch(stored, `stored for trial id ${trialId}`)) return;
-  await writeCheckpointBytes(dir, stored);
-}
-
-/**
- * Stores the checkpoint the trainer has just written for `epoch` (the worker writes it before
- * it reports the epoch and waits for the answer, protocol.ts) as the trial's checkpoint
- * artifact, under the trial's lease.
- *
- * Order, so that a trial's stored epochs and its stored checkpoint agree after a crash at any
- * point: (1) the local file of epoch e, (2) the stored checkpoint of e, (3) the reported value
- * of e. A crash before (2) leaves the checkpoint of e-1 and e-1 reported: epoch e, never
- * recorded, is trained again (the same trajectory, so the same value). A crash between (2)
- * and (3) leaves checkpoint e with e-1 reported: the restored run reports epoch e again from
- * the checkpoint's history (train/loop.ts) without training it. After (3) both say e. So no
- * recorded epoch is trained twice and none is skipped. The opposite order would leave a
- * reported epoch e with the checkpoint of e-1 and train a recorded epoch again.
- */
-async function storeCheckpoint(study: Study, trialId: number, lease: Lease, dir: string, epoch: number): Promise<void> {
-  const bytes = await readCheckpointBytes(dir);
-  // A trainer that keeps no checkpoint (the scheduler tests' scripted one) has none to store.
-  if (bytes === null) return;
-  const at = runCheckpointEpoch(bytes, dir);
-  if (at !== epoch) throw new Error(`the checkpoint in ${dir} is of epoch ${at}, not of the epoch ${epoch} just reported`);
-  await study.storage.putTrialArtifact(trialId, CHECKPOINT_ARTIFACT, bytes, lease);
-}
-
-/**
  * Runs one asked trial to its end: restores its stored checkpoint, stores each epoch's
  * checkpoint and reports the epoch to storage and the pruner, keeps its heartbeat, and
  * records how it finished, whatever the trainer (threads or processes): the study process
@@ -166,6 +123,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   const metric = study.config.metric;
   const lease = trial.lease;
   const dir = checkpointDirOf(ctx.checkpointRoot, trial.number);
+  const checkpoint = new StoredCheckpoint(study, trial.id, dir, ctx.settings.data.cv === undefined ? null : ctx.settings.budget.epochs);
   const started = performance.now();
   // A holder, not a `let`: it is set inside callbacks, which control-flow analysis cannot see.
   const failed: { environment: Error | null; lost: LeaseLostError | null } = { environment: null, lost: null };
@@ -193,7 +151,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
     const value = objectiveOf(metrics, CV_RUNNING_OBJECTIVE in metrics ? CV_RUNNING_OBJECTIVE : metric);
     let prune: boolean;
     try {
-      await storeCheckpoint(study, trial.id, lease, dir, epoch);
+      await checkpoint.store(epoch, lease);
       prune = await trial.report(epoch, value, metrics);
     } catch (err) {
       if (err instanceof LeaseLostError) {
@@ -216,7 +174,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
   const busy = (): number => (performance.now() - started) / 1000;
   let keptWeights: Uint8Array | null = null;
   try {
-    await restoreCheckpoint(study, trial.id, dir);
+    await checkpoint.restore();
     const existing = await storage.getTrialById(trial.id);
     const resumedFrom = existing?.intermediate.at(-1)?.step ?? 0;
     await storage.setTrialBackend(trial.id, ctx.backend, lease);
@@ -289,7 +247,7 @@ export async function driveTrial(ctx: DriveContext, trial: AskedTrial, trainer: 
     // Only now: deleted before the finish, a crash in between would leave a RUNNING trial
     // without its checkpoint, to be trained again from epoch 0. A crash after the finish
     // leaves a checkpoint nobody needs, which the next run of the study deletes.
-    await deleteQuietly(study, trial.id);
+    await deleteQuietly(checkpoint);
     observer.emit({
       event: 'trial_end',
       trial: trial.number,
@@ -318,9 +276,9 @@ function lostEnd(ctx: DriveContext, number: number, err: LeaseLostError, busyS: 
 }
 
 /** Deletes a finished trial's stored checkpoint; a failure only leaves it for the next run's sweep. */
-async function deleteQuietly(study: Study, trialId: number): Promise<void> {
+async function deleteQuietly(checkpoint: StoredCheckpoint): Promise<void> {
   try {
-    await study.storage.deleteTrialArtifact(trialId, CHECKPOINT_ARTIFACT);
+    await checkpoint.delete();
   } catch {
     // swept by the next run (runner.ts, sweepCheckpoints)
   }

@@ -7,7 +7,8 @@ import { FINISHED_STATES, type FrozenTrial } from '../core/trial.js';
 import { expectedBackend } from '../backend/probe.js';
 import { configFromRecord } from './api.js';
 import { Study, type AskedTrial } from './study.js';
-import { CHECKPOINT_ARTIFACT, driveTrial, type TrialEnd } from './drive.js';
+import { driveTrial, type TrialEnd } from './drive.js';
+import { isCheckpointArtifact } from './stored-checkpoint.js';
 import { leaseOf } from '../storage/lease.js';
 import { TrialStateError } from '../storage/errors.js';
 import { cacheDir, checkpointRootOf, ensureWritableFolder } from './paths.js';
@@ -264,8 +265,8 @@ async function takeOverOrphan(study: Study, settings: StudySettings, mine: Reado
  * trial and deleting its checkpoint (drive.ts) leaves one, which nothing will read again.
  */
 async function sweepCheckpoints(study: Study): Promise<void> {
-  const artifacts = (await study.storage.listTrialArtifacts(study.id)).filter((a) => a.key === CHECKPOINT_ARTIFACT);
+  const artifacts = (await study.storage.listTrialArtifacts(study.id)).filter((a) => isCheckpointArtifact(a.key));
   if (artifacts.length === 0) return;
   const finished = new Set((await study.storage.getTrials(study.id, FINISHED_STATES)).map((t) => t.id));
-  for (const a of artifacts) if (finished.has(a.trialId)) await study.storage.deleteTrialArtifact(a.trialId, CHECKPOINT_ARTIFACT);
+  for (const a of artifacts) if (finished.has(a.trialId)) await study.storage.deleteTrialArtifact(a.trialId, a.key);
 }

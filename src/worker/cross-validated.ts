@@ -16,8 +16,8 @@
  * A fold that stops early leaves its remaining steps unreported; the next fold still starts
  * at `(fold + 1) · epochs + 1`, so steps stay aligned across trials.
  *
- * Resume: each fold has its checkpoint folder (`fold-F` in the trial's), and a finished fold
- * leaves its result there (`result.json`, written atomically), so a resumed trial skips the
+ * Resume: each fold has its checkpoint folder (`fold-F` in the trial's, foldDir), and a finished
+ * fold leaves its result there (`result.json`, written atomically), so a resumed trial skips the
  * finished folds and continues inside the current one from its last epoch — the run state of
  * a fold is exactly that of a single-split trial. `rerun` trains the same folds with the same
  * seed, so its steps match bit for bit.
@@ -28,7 +28,9 @@ import type { Metrics } from '../core/trial.js';
 import { scalarMetrics } from '../core/trial.js';
 import { foldRef, openTrainingData, type DataRef } from '../data/prepare.js';
 import type { TrainingDataOptions } from '../data/types.js';
+import { readCheckpointBytes } from '../train/checkpoint.js';
 import { trainTrial } from '../train/loop.js';
+import { runCheckpointEpoch } from '../train/run-checkpoint.js';
 import type { EpochDecision, TrainTrialOptions } from '../train/options.js';
 import type { CrossValidation, EpochRecord, TrialResult } from '../train/result.js';
 import { CV_RUNNING_OBJECTIVE } from '../train/epoch-metrics.js';
@@ -52,20 +54,63 @@ function meanMetrics(all: readonly (Metrics | null)[]): Metrics {
   return out;
 }
 
-async function readFoldRecord(dir: string): Promise<FoldRecord | null> {
+/** Fold f's folder inside the trial's checkpoint folder: its epoch checkpoint, then its result. */
+export function foldDir(trialDir: string, fold: number): string {
+  return join(trialDir, `fold-${fold}`);
+}
+
+/** The fold and the fold's epoch of a reported step (fold f's epoch e is step f·epochs + e, 1-based). */
+export function foldOfStep(step: number, epochs: number): { readonly fold: number; readonly epoch: number } {
+  const fold = Math.floor((step - 1) / epochs);
+  return { fold, epoch: step - fold * epochs };
+}
+
+const FOLD_RECORD = 'result.json';
+
+/** A finished fold's record as bytes (to store it or copy it to another machine), or null before it finished. */
+export async function readFoldRecordBytes(dir: string): Promise<Uint8Array | null> {
   try {
-    return JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as FoldRecord;
+    return await readFile(join(dir, FOLD_RECORD));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
 }
 
-async function writeFoldRecord(dir: string, record: FoldRecord): Promise<void> {
+/** Puts a fold record (as readFoldRecordBytes returned it, from this or another machine) into `dir`, atomically. */
+export async function writeFoldRecordBytes(dir: string, bytes: Uint8Array): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `result.json.${process.pid}.partial`);
-  await writeFile(tmp, JSON.stringify(record));
-  await rename(tmp, join(dir, 'result.json'));
+  const tmp = join(dir, `${FOLD_RECORD}.${process.pid}.partial`);
+  await writeFile(tmp, bytes);
+  await rename(tmp, join(dir, FOLD_RECORD));
+}
+
+/**
+ * The step a cross-validated trial resumes from, given its checkpoint folder: that of the
+ * current fold's checkpoint (the first fold without a result), else the last finished fold's
+ * last step, 0 for none. The training loop reports that step again (train/loop.ts).
+ */
+export async function resumedStep(trialDir: string, epochs: number): Promise<number> {
+  let step = 0;
+  for (let f = 0; ; f++) {
+    const dir = foldDir(trialDir, f);
+    const record = await readFoldRecord(dir);
+    if (record !== null) {
+      step = f * epochs + record.result.epochsRun;
+      continue;
+    }
+    const checkpoint = await readCheckpointBytes(dir);
+    return checkpoint === null ? step : f * epochs + runCheckpointEpoch(checkpoint, dir);
+  }
+}
+
+async function readFoldRecord(dir: string): Promise<FoldRecord | null> {
+  const bytes = await readFoldRecordBytes(dir);
+  return bytes === null ? null : (JSON.parse(Buffer.from(bytes).toString('utf8')) as FoldRecord);
+}
+
+async function writeFoldRecord(dir: string, record: FoldRecord): Promise<void> {
+  await writeFoldRecordBytes(dir, Buffer.from(JSON.stringify(record)));
 }
 
 export interface CrossValidatedOptions {
@@ -87,7 +132,7 @@ export async function trainCrossValidated(ref: DataRef, opts: CrossValidatedOpti
   let durationS = 0;
   let last: TrialResult | null = null;
   for (let f = 0; f < folds.length; f++) {
-    const dir = opts.checkpointDir === null ? null : join(opts.checkpointDir, `fold-${f}`);
+    const dir = opts.checkpointDir === null ? null : foldDir(opts.checkpointDir, f);
     const recorded = dir === null ? null : await readFoldRecord(dir);
     let result: TrialResult;
     if (recorded !== null) {

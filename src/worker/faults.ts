@@ -26,14 +26,13 @@ export function injectFault(trialNumber: number): void {
  * restored from a checkpoint), so the kill and takeover tests can prove that no recorded
  * epoch is ever trained again, on this machine or another. An epoch trained but lost in a
  * crash before it was stored is trained again, rightly, and was never logged. Unset in
- * normal use.
+ * normal use. `restoredStep` reads the step the trial's checkpoint folder resumes from.
  */
-export async function epochLogger(trialNumber: number, checkpointDir: string | null): Promise<((epoch: number) => void) | null> {
+export async function epochLogger(trialNumber: number, checkpointDir: string | null, restoredStep: (dir: string) => Promise<number>): Promise<((epoch: number) => void) | null> {
   const file = process.env.HPSEARCH_EPOCH_LOG;
   if (!file || checkpointDir === null) return null;
-  const { readCheckpoint } = await import('../train/checkpoint.js');
   const { appendFileSync } = await import('node:fs');
-  const restored = (await readCheckpoint<{ epoch: number }>(checkpointDir))?.meta.epoch ?? 0;
+  const restored = await restoredStep(checkpointDir);
   return (epoch) => {
     if (epoch > restored) appendFileSync(file, `${trialNumber} ${epoch}\n`);
   };

@@ -6,9 +6,11 @@ import { resolveHyperparams } from '../config/hyperparams.js';
 import type { Params } from '../core/search-space.js';
 import type { Metrics } from '../core/trial.js';
 import { epochLogger, injectFault } from './faults.js';
-import { trainCrossValidated } from './cross-validated.js';
+import { resumedStep, trainCrossValidated } from './cross-validated.js';
 import { DEFAULT_OBJECTIVE_METRIC } from '../config/defaults.js';
 import { trainTrial } from '../train/loop.js';
+import { readCheckpointBytes } from '../train/checkpoint.js';
+import { runCheckpointEpoch } from '../train/run-checkpoint.js';
 import type { EpochDecision } from '../train/options.js';
 import type { TrialResult } from '../train/result.js';
 
@@ -67,8 +69,12 @@ export async function runTrialTask(
 ): Promise<TrialResult> {
   injectFault(task.number);
   const checkpointDir = opts.checkpoint === false ? null : task.checkpointDir;
-  const logEpoch = await epochLogger(task.number, checkpointDir);
   const s = task.settings;
+  const logEpoch = await epochLogger(task.number, checkpointDir, async (dir) => {
+    if (dataRef.folds !== undefined) return resumedStep(dir, s.budget.epochs);
+    const bytes = await readCheckpointBytes(dir);
+    return bytes === null ? 0 : runCheckpointEpoch(bytes, dir);
+  });
   const ignored = s.metrics?.ignore_classes ?? [];
   const train = {
     model: s.model,

@@ -26,6 +26,8 @@ let root: string;
 /** Trial number → value, params and seed of the same study run in one process. */
 let reference: Map<number, { value: number | null; params: unknown; seed: number | null }>;
 let yaml: string;
+/** The same study cross-validated over 2 folds. */
+let cvYaml: string;
 
 /** The tiny fixture, random sampler, no pruner (its decisions would depend on which trials finished first). */
 function studyYaml(dir: string, name: string): string {
@@ -93,22 +95,23 @@ async function ok(run: MachineRun): Promise<void> {
  * epoch and no write lock: found by polling the storage, then checked again while it is
  * frozen (thawed and retried otherwise). Returns that trial as stored at the freeze.
  */
-async function freezeMidTrial(storage: SharedStorage, study: string, victim: MachineRun): Promise<FrozenTrial> {
+async function freezeMidTrial(storage: SharedStorage, study: string, victim: MachineRun, steps: { from: number; below: number } = { from: 1, below: EPOCHS }): Promise<FrozenTrial> {
   for (;;) {
-    await until(async () => (await heldBy(storage, study, victim.machine.name)) ?? false, `${victim.machine.name} to train a trial`);
+    await until(async () => (await heldBy(storage, study, victim.machine.name, steps)) ?? false, `${victim.machine.name} to train a trial`);
     victim.signal('SIGSTOP');
-    const held = await heldBy(storage, study, victim.machine.name);
+    const held = await heldBy(storage, study, victim.machine.name, steps);
     if (held !== null && (await storage.unlocked(victim.machine.name))) return held;
     victim.signal('SIGCONT');
   }
 }
 
-async function heldBy(storage: SharedStorage, study: string, host: string): Promise<FrozenTrial | null> {
-  return (await trialsOf(storage, study)).find((t) => t.state === 'RUNNING' && t.host === host && t.intermediate.length >= 1 && t.intermediate.length < EPOCHS) ?? null;
+/** A RUNNING trial of `host` with at least `from` and fewer than `below` stored steps. */
+async function heldBy(storage: SharedStorage, study: string, host: string, steps: { from: number; below: number }): Promise<FrozenTrial | null> {
+  return (await trialsOf(storage, study)).find((t) => t.state === 'RUNNING' && t.host === host && t.intermediate.length >= steps.from && t.intermediate.length < steps.below) ?? null;
 }
 
-async function storedCheckpointEpoch(storage: SharedStorage, trialId: number): Promise<number> {
-  const bytes = await withStorage(storage, (s) => s.getTrialArtifact(trialId, 'checkpoint'));
+async function storedCheckpointEpoch(storage: SharedStorage, trialId: number, key = 'checkpoint'): Promise<number> {
+  const bytes = await withStorage(storage, (s) => s.getTrialArtifact(trialId, key));
   assert.ok(bytes !== null, 'a trial with a stored epoch has a stored checkpoint');
   return runCheckpointEpoch(bytes, 'stored');
 }
@@ -118,6 +121,11 @@ before(async () => {
   process.stderr.write(`machines named by ${MACHINE_NAMING}\n`);
   root = mkdtempSync(join(tmpdir(), 'hpsearch-machines-'));
   yaml = studyYaml(root, 'machines');
+  const split = 'split: {val: 0.2, test: 0.2, by: stratified, seed: 0}';
+  const text = readFileSync(yaml, 'utf8');
+  assert.ok(text.includes(split), 'the tiny fixture still has its split line');
+  cvYaml = join(root, 'cv.yaml');
+  writeFileSync(cvYaml, text.replace(split, 'split: {test: 0.2, by: stratified, seed: 0}\n  cv: {folds: 2}'));
   const one = new Machine('solo', root);
   const storage = sqliteStorage(join(one.dir, 'reference.db'));
   await ok(one.run(['run', yaml, ...storage.flags, '--study', 'reference', '--trials', String(TARGET), '--epochs', String(EPOCHS), '--workers', '2', '--json']));
@@ -197,6 +205,38 @@ for (const backend of BACKENDS) describe(`several machines on ${backend.name}`, 
     assert.ok(events.some((e) => e.event === 'study_end'), 'the victim went on to the end of the study');
   });
 
+  test('a cross-validated trial killed in its second fold continues on another machine from the stored fold checkpoint, the first fold not trained again', async () => {
+    const storage = await backend.shared('cv');
+    const cvArgs = (m: Machine, st: SharedStorage, study: string): string[] => ['run', copyYaml(m, cvYaml), ...st.flags, '--study', study, '--trials', '1', '--epochs', String(EPOCHS), '--workers', '1', '--json'];
+    const solo = new Machine(`cv-solo-${backend.name}`, backend.root());
+    const alone = sqliteStorage(join(solo.dir, 'reference.db'));
+    await ok(solo.run(cvArgs(solo, alone, 'cv')));
+    const [expected] = await trialsOf(alone, 'cv');
+
+    const [victim, taker] = ['m1', 'm2'].map((n) => new Machine(`cv-${n}`, backend.root()));
+    const victimRun = victim!.run(cvArgs(victim!, storage, 'cv'));
+    // Inside the second fold: steps EPOCHS+1 .. 2·EPOCHS-1 stored (src/worker/cross-validated.ts numbers fold f's epoch e as f·EPOCHS + e).
+    const killed = await freezeMidTrial(storage, 'cv', victimRun, { from: EPOCHS + 1, below: 2 * EPOCHS });
+    const keys = await withStorage(storage, async (s) => (await s.listTrialArtifacts((await s.getStudy('cv'))!.id)).map((a) => a.key).sort());
+    assert.deepEqual(keys, ['checkpoint/fold-0/result', 'checkpoint/fold-1'], 'the first fold stored as its result, the second as its epoch checkpoint');
+    const foldEpoch = await storedCheckpointEpoch(storage, killed.id, 'checkpoint/fold-1');
+    victimRun.signal('SIGKILL');
+    assert.equal((await victimRun.exited).signal, 'SIGKILL');
+    const takerRun = taker!.run(cvArgs(taker!, storage, 'cv'));
+    await ok(takerRun);
+
+    const [continued] = await trialsOf(storage, 'cv');
+    assert.equal(continued!.state, 'COMPLETE', `${continued!.state} ${continued!.failReason ?? ''}`);
+    assert.equal(continued!.host, taker!.name);
+    assert.deepEqual({ value: continued!.value, params: continued!.params, seed: continued!.seed }, { value: expected!.value, params: expected!.params, seed: expected!.seed }, 'the same value as the trial run on one machine');
+    const resumedAt = EPOCHS + foldEpoch;
+    assert.equal((continued!.systemAttrs.train as { resumed_from_epoch: number | null }).resumed_from_epoch, resumedAt);
+    assert.ok(taker!.loggedEpochs().every(([, step]) => step > resumedAt), `the taker trained only the steps after ${resumedAt}: ${JSON.stringify(taker!.loggedEpochs())}`);
+    assertNoEpochTwice([victim!, taker!]);
+    const left = await withStorage(storage, async (s) => (await s.listTrialArtifacts((await s.getStudy('cv'))!.id)).filter((a) => a.key.startsWith('checkpoint')));
+    assert.deepEqual(left, [], 'every part of the stored checkpoint is deleted when the trial finishes');
+  });
+
   test('a machine with other data is refused with exit 2 naming both sources, writing nothing; the same data at another path are accepted', async () => {
     const storage = await backend.shared('data');
     const [m1, m2, m3] = ['m1', 'm2', 'm3'].map((n) => new Machine(`data-${n}`, backend.root()));
@@ -232,8 +272,8 @@ for (const backend of BACKENDS) describe(`several machines on ${backend.name}`, 
 });
 
 /** Each machine keeps its own copy of the YAML, in its own folder. */
-function copyYaml(m: Machine): string {
+function copyYaml(m: Machine, from = yaml): string {
   const path = join(m.dir, 'space.yaml');
-  copyFileSync(yaml, path);
+  copyFileSync(from, path);
   return path;
 }
