@@ -7,6 +7,8 @@ void InitConv(napi_env env, napi_value exports);
 void InitElementwise(napi_env env, napi_value exports);
 void InitPool(napi_env env, napi_value exports);
 void InitGru(napi_env env, napi_value exports);
+void InitAdam(napi_env env, napi_value exports);
+void InitDropout(napi_env env, napi_value exports);
 }  // namespace hp
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -15,6 +17,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   hp::InitElementwise(env, exports);
   hp::InitPool(env, exports);
   hp::InitGru(env, exports);
+  hp::InitAdam(env, exports);
+  hp::InitDropout(env, exports);
   return exports;
 }
 

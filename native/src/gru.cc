@@ -265,6 +265,12 @@ thread_local std::vector<float> tl_dgx;    // backward: d(pre-activations) seen 
 thread_local std::vector<float> tl_dgh;    // backward: d(pre-activations) seen by W_hh [B·T, 3H]
 thread_local std::vector<float> tl_dh;     // backward: dL/dh of the current step [B, H]
 thread_local std::vector<float> tl_dprev;  // backward: dL/dh of the previous step [B, H]
+// The recurrent weight packed once per call for its T − 1 products (hp::PackedB; the driver
+// multiplies from the same panels it would pack per product, so the sums are the same bits):
+// forward W_hh [H, 3H], backward W_hhᵀ [3H, H] (packing that transpose per step was the
+// costlier one).
+thread_local PackedB tl_w_hh;
+thread_local PackedB tl_w_hh_t;
 
 // out: [B, T, H] (sequences) or [B, H] (last state). saved: [B, T, 5H].
 void GruForward(const GruDims& d, const float* x, const float* w_ih, const float* w_hh, const float* b_ih,
@@ -275,13 +281,19 @@ void GruForward(const GruDims& d, const float* x, const float* w_ih, const float
   float* rec = Scratch(tl_rec, B * G);
   // Row b·T + t of x is x[b, t]: batch-major rows need no transpose for one GEMM over all steps.
   sgemm(false, false, B * T, G, I, 1.0f, x, I, w_ih, G, 0.0f, proj, G);
+  const bool packed = T > 1 && tl_w_hh.Pack(false, H, G, w_hh, G);
   for (int64_t b = 0; b < B; ++b) std::memset(saved + b * T * S + 4 * H, 0, sizeof(float) * H);
   for (int64_t t = 0; t < T; ++t) {
     if (t == 0) {
       std::memset(rec, 0, sizeof(float) * B * G);  // h_0 = 0: skip the product
     } else {
       // h_{t-1} of row b is the h_prev slot of saved[b, t] (rows T·5H apart).
-      sgemm(false, false, B, G, H, 1.0f, saved + t * S + 4 * H, T * S, w_hh, G, 0.0f, rec, G);
+      const float* h_prev = saved + t * S + 4 * H;
+      if (packed) {
+        sgemm_prepacked(false, B, 1.0f, h_prev, T * S, tl_w_hh, 0.0f, rec, G);
+      } else {
+        sgemm(false, false, B, G, H, 1.0f, h_prev, T * S, w_hh, G, 0.0f, rec, G);
+      }
     }
     for (int64_t b = 0; b < B; ++b) {
       float* s = saved + (b * T + t) * S;
@@ -303,6 +315,7 @@ void GruBackward(const GruDims& d, const float* dy, const float* x, const float*
   float* dgh = Scratch(tl_dgh, B * T * G);
   float* dh = Scratch(tl_dh, B * H);
   float* dprev = Scratch(tl_dprev, B * H);
+  const bool packed = T > 1 && tl_w_hh_t.Pack(true, G, H, w_hh, G);
   // dL/dh_T comes only from the output; every earlier dL/dh_t also from step t+1.
   if (sequences) {
     std::memset(dh, 0, sizeof(float) * B * H);
@@ -317,7 +330,11 @@ void GruBackward(const GruDims& d, const float* dy, const float* x, const float*
     }
     // dL/dh_{t-1} = dh ⊙ z (written by the gate pass) + d(h W_hh + b_hh) · W_hhᵀ.
     // Not needed at t = 0: h_0 is a constant.
-    if (t > 0) sgemm(false, true, B, H, G, 1.0f, dgh + t * G, T * G, w_hh, G, 1.0f, dprev, H);
+    if (t > 0 && packed) {
+      sgemm_prepacked(false, B, 1.0f, dgh + t * G, T * G, tl_w_hh_t, 1.0f, dprev, H);
+    } else if (t > 0) {
+      sgemm(false, true, B, H, G, 1.0f, dgh + t * G, T * G, w_hh, G, 1.0f, dprev, H);
+    }
     float* swap = dh;
     dh = dprev;
     dprev = swap;
@@ -326,16 +343,19 @@ void GruBackward(const GruDims& d, const float* dy, const float* x, const float*
   sgemm(true, false, I, G, B * T, 1.0f, x, I, dgx, G, 0.0f, dw_ih, G);
   sgemm(true, false, H, G, B * T, 1.0f, saved + 4 * H, S, dgh, G, 0.0f, dw_hh, G);
   sgemm(false, true, B * T, I, G, 1.0f, dgx, G, w_ih, G, 0.0f, dx, I);
+  // Bias gradients: column sums over the rows, in row order. dgh's r and z columns are dgx's
+  // (the same values, so the same sums): only its n column needs a pass of its own.
   std::memset(db_ih, 0, sizeof(float) * G);
-  std::memset(db_hh, 0, sizeof(float) * G);
+  std::memset(db_hh + 2 * H, 0, sizeof(float) * H);
   for (int64_t row = 0; row < B * T; ++row) {
-    const float* gx = dgx + row * G;
-    const float* gh = dgh + row * G;
-    for (int64_t j = 0; j < G; ++j) {
-      db_ih[j] += gx[j];
-      db_hh[j] += gh[j];
-    }
+    const float* __restrict gx = dgx + row * G;
+    const float* __restrict gh = dgh + row * G + 2 * H;
+    float* __restrict sx = db_ih;
+    float* __restrict sh = db_hh + 2 * H;
+    for (int64_t j = 0; j < G; ++j) sx[j] += gx[j];
+    for (int64_t j = 0; j < H; ++j) sh[j] += gh[j];
   }
+  std::memcpy(db_hh, db_ih, sizeof(float) * 2 * H);
 }
 
 // ---- N-API bindings --------------------------------------------------------------------------

@@ -17,6 +17,8 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 
 import { nativeAddonPath } from '../backend/native/addon.js';
+import { outputArray } from '../backend/native/output-recycler.js';
+import { type CpuBackend, f32, output } from '../backend/native/util.js';
 
 /** The GRU functions of the addon. Shapes: see native/src/gru.cc; all arrays float32. */
 export interface GruAddon {
@@ -70,24 +72,16 @@ export function nativeGruUsable(): boolean {
   return loadGruAddon() !== null && NATIVE_GRU_BACKENDS.includes(tf.getBackend());
 }
 
-function storage(backend: tf.KernelBackend, t: tf.TensorInfo, what: string): Float32Array {
-  const values = backend.readSync(t.dataId);
-  if (values instanceof Float32Array) return values;
-  throw new Error(`${GRU_FORWARD_KERNEL}: '${what}' is not float32 in this backend's memory (dtype ${t.dtype})`);
-}
-
 /**
- * A float32 array without zero-filling, for outputs the addon overwrites entirely (it does for
- * every one here). Zero-filling and first-touching a fresh array costs about 0.7 ms per MB,
- * and one layer's saved gates are 15 MB at the seed-best size.
+ * Inputs are read in place (as every native kernel does: not through readSync, which would pin
+ * the array against reuse), and outputs come from the backend's output recycler
+ * (src/backend/native/output-recycler.ts): the addon overwrites every element, and a fresh
+ * array per step costs a page fault per 4 KiB on first write — the saved gates alone are 15 MB
+ * per layer at the seed-best size, ~0.7 ms per MB.
  */
-function uninitialised(length: number): Float32Array {
-  const bytes = Buffer.allocUnsafeSlow(length * Float32Array.BYTES_PER_ELEMENT);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
-}
-
-function output(backend: tf.KernelBackend, values: Float32Array, shape: number[]): tf.TensorInfo {
-  return { dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
+function input(backend: CpuBackend, t: tf.TensorInfo, what: string): Float32Array {
+  if (t.dtype !== 'float32') throw new Error(`${GRU_FORWARD_KERNEL}: '${what}' is not float32 (dtype ${t.dtype})`);
+  return f32(backend, t);
 }
 
 function sequencesAttr(attrs: tf.NamedAttrMap | undefined): boolean {
@@ -108,47 +102,47 @@ function required<K extends string>(inputs: tf.NamedTensorInfoMap, names: readon
 /** Inputs x [B, T, I], kernel [I, 3H], recurrentKernel [H, 3H], bias, recurrentBias [3H] → [out, saved [B, T, 5H]]. */
 function forwardKernel(gru: GruAddon): tf.KernelFunc {
   return ({ inputs, backend: b, attrs }) => {
-    const backend = b as tf.KernelBackend;
+    const backend = b as CpuBackend;
     const { x, kernel, recurrentKernel, bias, recurrentBias } = required(inputs, ['x', 'kernel', 'recurrentKernel', 'bias', 'recurrentBias']);
     const [B, T, I] = x.shape;
     const H = recurrentKernel.shape[0];
     const sequences = sequencesAttr(attrs);
     const outShape = sequences ? [B, T, H] : [B, H];
-    const out = uninitialised(B * (sequences ? T : 1) * H);
-    const saved = uninitialised(B * T * 5 * H);
+    const out = outputArray(backend, B * (sequences ? T : 1) * H);
+    const saved = outputArray(backend, B * T * 5 * H);
     gru.gruForward(
       B, T, I, H, sequences,
-      storage(backend, x, 'x'), storage(backend, kernel, 'kernel'), storage(backend, recurrentKernel, 'recurrentKernel'),
-      storage(backend, bias, 'bias'), storage(backend, recurrentBias, 'recurrentBias'), out, saved,
+      input(backend, x, 'x'), input(backend, kernel, 'kernel'), input(backend, recurrentKernel, 'recurrentKernel'),
+      input(backend, bias, 'bias'), input(backend, recurrentBias, 'recurrentBias'), out, saved,
     );
-    return [output(backend, out, outShape), output(backend, saved, [B, T, 5 * H])];
+    return [output(backend, outShape, out), output(backend, [B, T, 5 * H], saved)];
   };
 }
 
 /** Inputs dy, x, kernel, recurrentKernel, saved → [dx, dKernel, dRecurrentKernel, dBias, dRecurrentBias]. */
 function backwardKernel(gru: GruAddon): tf.KernelFunc {
   return ({ inputs, backend: b, attrs }) => {
-    const backend = b as tf.KernelBackend;
+    const backend = b as CpuBackend;
     const { dy, x, kernel, recurrentKernel, saved } = required(inputs, ['dy', 'x', 'kernel', 'recurrentKernel', 'saved']);
     const [B, T, I] = x.shape;
     const H = recurrentKernel.shape[0];
-    const dx = uninitialised(B * T * I);
-    const dKernel = uninitialised(I * 3 * H);
-    const dRecurrent = uninitialised(H * 3 * H);
-    const dBias = uninitialised(3 * H);
-    const dRecurrentBias = uninitialised(3 * H);
+    const dx = outputArray(backend, B * T * I);
+    const dKernel = outputArray(backend, I * 3 * H);
+    const dRecurrent = outputArray(backend, H * 3 * H);
+    const dBias = outputArray(backend, 3 * H);
+    const dRecurrentBias = outputArray(backend, 3 * H);
     gru.gruBackward(
       B, T, I, H, sequencesAttr(attrs),
-      storage(backend, dy, 'dy'), storage(backend, x, 'x'), storage(backend, kernel, 'kernel'),
-      storage(backend, recurrentKernel, 'recurrentKernel'), storage(backend, saved, 'saved'),
+      input(backend, dy, 'dy'), input(backend, x, 'x'), input(backend, kernel, 'kernel'),
+      input(backend, recurrentKernel, 'recurrentKernel'), input(backend, saved, 'saved'),
       dx, dKernel, dRecurrent, dBias, dRecurrentBias,
     );
     return [
-      output(backend, dx, [B, T, I]),
-      output(backend, dKernel, [I, 3 * H]),
-      output(backend, dRecurrent, [H, 3 * H]),
-      output(backend, dBias, [3 * H]),
-      output(backend, dRecurrentBias, [3 * H]),
+      output(backend, [B, T, I], dx),
+      output(backend, [I, 3 * H], dKernel),
+      output(backend, [H, 3 * H], dRecurrent),
+      output(backend, [3 * H], dBias),
+      output(backend, [3 * H], dRecurrentBias),
     ];
   };
 }

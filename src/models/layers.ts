@@ -5,6 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import seedrandom from 'seedrandom';
+
+import { SEEDED_DROPOUT_KERNEL, type AleaState, type SeededDropoutAttrs } from '../backend/native/dropout.js';
 import { mixSeed, StepCounter } from './seeding.js';
 
 /** Keyword arguments tfjs-layers passes to `call` (`training`, `mask`). */
@@ -40,6 +43,27 @@ export interface SeededDropoutArgs extends NonNullable<LayerArgs> {
   stepCounter?: StepCounter;
 }
 
+/** The generator tf.randomUniform(shape, 0, 1, 'float32', seed) draws from, before its first draw. */
+function aleaState(seed: number): AleaState {
+  return seedrandom.alea(seed.toString(), { state: true }).state();
+}
+
+/**
+ * x·mask with the mask drawn by the backend's HpSeededDropout kernel (native/src/dropout.cc:
+ * the same numbers as the op sequence of SeededDropout.call, in one pass and without a JS
+ * loop); the gradient is dy·mask, as tfjs' Multiply gradient gives for that sequence.
+ */
+function seededDropoutKernel(x: tf.Tensor, attrs: SeededDropoutAttrs): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const [y, mask] = tf.engine().runKernel(SEEDED_DROPOUT_KERNEL, { x: input }, attrs) as tf.Tensor[];
+    save([mask]);
+    return { value: y, gradFunc: (dy: tf.Tensor, [m]: tf.Tensor[]) => tf.mul(dy, m) };
+  });
+  return op(x);
+}
+
 /**
  * Inverted dropout (PyTorch's and Keras' convention: kept units scaled by 1/(1−rate))
  * whose mask depends only on (layer seed, current training step). tfjs' own Dropout is
@@ -68,8 +92,12 @@ export class SeededDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = singleTensor(inputs);
     if (!isTraining(kwargs) || this.rate === 0) return x;
+    const seed = mixSeed(this.seed, this.stepCounter.value);
+    if (x.dtype === 'float32' && tf.getKernel(SEEDED_DROPOUT_KERNEL, tf.getBackend()) !== undefined) {
+      return seededDropoutKernel(x, { state: aleaState(seed), rate: this.rate, scale: 1 / (1 - this.rate) });
+    }
     return tf.tidy(() => {
-      const u = tf.randomUniform(x.shape, 0, 1, 'float32', mixSeed(this.seed, this.stepCounter.value));
+      const u = tf.randomUniform(x.shape, 0, 1, 'float32', seed);
       const scaledMask = tf.mul(tf.cast(tf.greaterEqual(u, this.rate), 'float32'), 1 / (1 - this.rate));
       return tf.mul(x, scaledMask);
     });

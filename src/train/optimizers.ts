@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { ADAM_UPDATE_KERNEL, type AdamUpdateAttrs } from '../backend/native/adam.js';
 import type { Params } from '../core/search-space.js';
 import { type Hyperparams, optimizerHyperparams } from '../config/hyperparams.js';
 
@@ -99,12 +100,33 @@ export class AdamW extends tf.Optimizer {
     const biasCorrection1 = 1 - Math.pow(this.beta1, t);
     const biasCorrection2 = 1 - Math.pow(this.beta2, t);
     const registered = tf.engine().registeredVariables;
+    // One kernel per variable where the backend has it (native); the same float32 operations
+    // in the same order as the op sequence below, so the numbers do not depend on which runs.
+    const fused = tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) !== undefined;
+    const attrs: AdamUpdateAttrs = {
+      beta1: this.beta1,
+      oneMinusBeta1: 1 - this.beta1,
+      beta2: this.beta2,
+      oneMinusBeta2: 1 - this.beta2,
+      biasCorrection1,
+      biasCorrection2,
+      epsilon: this.epsilon,
+      learningRate: this.learningRate,
+      weightDecay: this.weightDecay,
+    };
     tf.tidy(() => {
       for (const [name, g] of entries) {
         if (g == null) continue;
         const w = registered[name];
         if (w === undefined) throw new Error(`AdamW: no variable named ${name}`);
         const { m, v } = this.slot(w);
+        if (fused && g.dtype === 'float32') {
+          const [wNew, mNew, vNew] = tf.engine().runKernel(ADAM_UPDATE_KERNEL, { w, g, m, v }, attrs) as tf.Tensor[];
+          m.assign(mNew);
+          v.assign(vNew);
+          w.assign(wNew);
+          continue;
+        }
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
         const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         m.assign(mNew);

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** The functions of native/src/{gemm,conv,elementwise,pool}.cc that the backend uses. */
+/** The functions of native/src/{gemm,conv,elementwise,max-pool,adam,dropout}.cc that the backend uses. */
 export interface NativeAddon {
   /** C[M,N] = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions (hp::sgemm). */
   sgemm(
@@ -93,6 +93,23 @@ export interface NativeAddon {
   maxPool(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
   /** dx of that max pool (dx is overwritten). */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  /**
+   * One Adam/AdamW step of a variable into wOut, mOut, vOut; scalars [β1, 1−β1, β2, 1−β2, 1−β1ᵗ,
+   * 1−β2ᵗ, ε, lr, λ]; clip: the one-element clip factor, or null (native/src/adam.cc).
+   */
+  adamUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    wOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    scalars: Float64Array,
+    clip: Float32Array | null,
+  ): void;
+  /** y = x·mask, mask = (Alea draw ≥ rate) · scale from state [c, s0, s1, s2] (native/src/dropout.cc). */
+  seededDropout(x: Float32Array, y: Float32Array, mask: Float32Array, state: Float64Array, rate: number, scale: number): void;
 }
 
 export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon; readonly path: string } | { readonly ok: false; readonly reason: string };
@@ -113,6 +130,8 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'compare',
   'maxPool',
   'maxPoolGrad',
+  'adamUpdate',
+  'seededDropout',
 ];
 
 /**

@@ -17,9 +17,11 @@ import {
   type KernelConfig,
 } from '@tensorflow/tfjs';
 
+import { makeAdamKernels } from './adam.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { makeBatchNormKernels } from './batch-norm.js';
 import { makeConvKernels } from './conv.js';
+import { makeDropoutKernels } from './dropout.js';
 import { makeElementwiseKernels } from './elementwise.js';
 import { installNativeGradients, makeGradientKernels } from './gradients.js';
 import { makeMatMulKernels } from './matmul.js';
@@ -28,6 +30,8 @@ import { attachRecycler, OutputRecycler } from './output-recycler.js';
 import { makeReduceKernels } from './reduce.js';
 import type { CpuBackend } from './util.js';
 
+export { ADAM_UPDATE_KERNEL, type AdamUpdateAttrs } from './adam.js';
+export { SEEDED_DROPOUT_KERNEL, type AleaState, type SeededDropoutAttrs } from './dropout.js';
 export { loadNativeAddon, nativeAddonPath, type AddonLoad, type NativeAddon } from './addon.js';
 
 export const NATIVE_BACKEND = 'native';
@@ -42,6 +46,8 @@ export function nativeKernelConfigs(addon: NativeAddon): KernelConfig[] {
     ...makeBatchNormKernels(addon),
     ...makeMaxPoolKernels(addon),
     ...makeGradientKernels(addon),
+    ...makeAdamKernels(addon),
+    ...makeDropoutKernels(addon),
   ];
 }
 
