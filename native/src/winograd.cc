@@ -397,8 +397,8 @@ bool WinogradConv3x3(const ConvGeom& g, const float* x, const float* w, float* y
   const int64_t th = (g.oh + var.m - 1) / var.m, tw = (g.ow + var.m - 1) / var.m;
   const int64_t tiles = g.n * th * tw;
   // Chunk of tiles whose V and M (P·chunk·(C + OC) floats) fit in about 384 KiB of L2.
-  static const int64_t budget = std::getenv("HPW_FWD") ? std::atoll(std::getenv("HPW_FWD")) : 96 * 1024;
-  const int64_t chunk = std::max<int64_t>(12, std::min<int64_t>(tiles, budget / (P * (g.c + g.oc)) / 6 * 6));
+  // (Budgets of 48K to 384K floats timed within noise of each other for F(4×4) at 64 channels.)
+  const int64_t chunk = std::max<int64_t>(12, std::min<int64_t>(tiles, (96 * 1024) / (P * (g.c + g.oc)) / 6 * 6));
   Scratch& s = tl;
   s.u.resize(static_cast<size_t>(P * g.c * g.oc));
   s.v.resize(static_cast<size_t>(P * chunk * g.c));
@@ -435,8 +435,7 @@ bool WinogradFilterGrad3x3(const ConvGeom& g, const float* x, const float* dy, f
   const int64_t th = (g.oh + var.m - 1) / var.m, tw = (g.ow + var.m - 1) / var.m;
   const int64_t tiles = g.n * th * tw;
   // Larger chunks than the forward pass: here the tiles are the products' reduction dimension.
-  static const int64_t budget = std::getenv("HPW_BWD") ? std::atoll(std::getenv("HPW_BWD")) : 384 * 1024;
-  const int64_t chunk = std::max<int64_t>(16, std::min<int64_t>(tiles, budget / (P * (g.c + g.oc)) / 8 * 8));
+  const int64_t chunk = std::max<int64_t>(16, std::min<int64_t>(tiles, (384 * 1024) / (P * (g.c + g.oc)) / 8 * 8));
   Scratch& s = tl;
   s.v.resize(static_cast<size_t>(P * chunk * g.c));
   s.dy.resize(static_cast<size_t>(P * chunk * g.oc));
