@@ -8,8 +8,8 @@
 //
 // with M = N·OH·OW output pixels and K = KH·KW·C filter taps × channels, k = (kh·KW + kw)·C + c,
 // which is tfjs' [KH, KW, C, OC] filter layout read as a [K, OC] matrix. 3×3 stride-1 layers of
-// 16+ channels (every cnn2d block conv, forward and both gradients) take Winograd F(2×2, 3×3)
-// instead (winograd.cc), ~28 % faster here.
+// 16+ channels (every cnn2d block conv, forward and both gradients) take Winograd F(4×4, 3×3)
+// instead (winograd.cc; measurements in docs/performance.md, "Winograd").
 #include "scratch.h"
 #include <algorithm>
 #include <cstdio>

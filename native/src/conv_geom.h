@@ -16,8 +16,8 @@ struct ConvGeom {
 
 enum ConvActivation { kLinear = 0, kRelu = 1 };
 
-// Winograd F(2×2, 3×3) for 3×3, stride-1, undilated convolutions: about half the multiplies
-// of the direct (im2col) product. Returns false (having written nothing) when the geometry is
+// Winograd F(4×4, 3×3) (or F(2×2, 3×3), winograd.cc) for 3×3, stride-1, undilated convolutions:
+// a quarter to a half of the multiplies of the direct (im2col) product. Returns false (having written nothing) when the geometry is
 // not one it handles or memory is short; the caller then convolves directly.
 bool WinogradConv3x3(const ConvGeom& g, const float* x, const float* w, float* y, const float* bias, ConvActivation act);
 

@@ -4,9 +4,13 @@ docs/performance.md ("How to reproduce"), the anchor of `npm run bench` comparis
 
 Install once (Debian): apt-get install -y python3-torch
 Run:  /usr/bin/python3 scripts/compare/torch_reference.py [--threads 1] [--steps 20] [--json]
+      /usr/bin/python3 scripts/compare/torch_reference.py --profile cnn2d-small [--steps 5] [--json]
 
 Each figure is the median wall time of one training step (forward, backward,
-optimizer step) on random data, after two warm-up steps.
+optimizer step) on random data, after two warm-up steps. --profile MODEL instead
+runs `steps` steps of one model under torch.autograd.profiler and prints each
+operator's self CPU time per step (the time in the op itself, not in the ops it
+calls), the counterpart of native/bench/profile-step.mjs.
 """
 import argparse, json, statistics, time
 import torch
@@ -82,7 +86,7 @@ BENCHMARKS = {
 }
 
 
-def time_step(make, shape, batch, steps):
+def make_step(make, shape, batch):
     torch.manual_seed(0)
     model = make()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -95,6 +99,30 @@ def time_step(make, shape, batch, steps):
 
     for _ in range(2):
         step()
+    return step
+
+
+def profile_step(make, shape, batch, steps):
+    """(median unprofiled step ms, {op name: [self CPU ms per step, calls per step]}) over
+    `steps` unprofiled, then `steps` profiled steps."""
+    step = make_step(make, shape, batch)
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t) * 1000)
+    with torch.autograd.profiler.profile() as prof:
+        for _ in range(steps):
+            step()
+    ops = {}
+    for e in prof.key_averages():
+        if e.self_cpu_time_total > 0:
+            ops[e.key] = [round(e.self_cpu_time_total / 1000 / steps, 3), round(e.count / steps, 2)]
+    return round(statistics.median(times), 2), ops
+
+
+def time_step(make, shape, batch, steps):
+    step = make_step(make, shape, batch)
     times = []
     for _ in range(steps):
         t = time.perf_counter()
@@ -108,8 +136,21 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--profile", metavar="MODEL", choices=sorted(BENCHMARKS))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.profile:
+        step_ms, ops = profile_step(*BENCHMARKS[a.profile], a.steps)
+        if a.json:
+            print(json.dumps({"framework": f"torch {torch.__version__}", "threads": a.threads, "model": a.profile,
+                              "ms_per_step": {a.profile: step_ms}, "self_cpu_ms_per_step": ops}))
+        else:
+            total = sum(ms for ms, _ in ops.values())
+            print(f"{a.profile}: step {step_ms:.1f} ms (median of {a.steps}, unprofiled); "
+                  f"{total:.1f} ms self CPU per step (mean of {a.steps} profiled steps)")
+            for k, (ms, calls) in sorted(ops.items(), key=lambda kv: -kv[1][0]):
+                print(f"{ms:9.2f} ms {100 * ms / total:5.1f} % {calls:6g}x  {k}")
+        return
     res = {n: round(time_step(m, s, b, a.steps), 2) for n, (m, s, b) in BENCHMARKS.items()}
     if a.json:
         print(json.dumps({"framework": f"torch {torch.__version__}", "threads": a.threads, "ms_per_step": res}))

@@ -192,6 +192,7 @@ const CONV_CASES: readonly ConvCase[] = [
   { name: '3×3 valid, 8→24', x: [2, 9, 10, 8], filter: [3, 3, 8, 24], strides: 1, pad: 'valid' },
   { name: '3×3 Winograd path, 48→32', x: [2, 11, 17, 48], filter: [3, 3, 48, 32], strides: 1, pad: 'same' },
   { name: '3×3 Winograd path, valid, odd sizes, 16→24', x: [2, 9, 12, 16], filter: [3, 3, 16, 24], strides: 1, pad: 'valid' },
+  { name: '3×3 Winograd path, image smaller than a tile (3×5), 16→16', x: [2, 3, 5, 16], filter: [3, 3, 16, 16], strides: 1, pad: 'same' },
   { name: '3×3 stride 2 same, 16→8', x: [2, 11, 17, 16], filter: [3, 3, 16, 8], strides: 2, pad: 'same' },
   { name: '3×3 stride 2 valid, 6→10', x: [2, 12, 13, 6], filter: [3, 3, 6, 10], strides: 2, pad: 'valid' },
   { name: 'Conv1D k3 1→16 as [N,1,W,C]', x: [4, 1, 187, 1], filter: [1, 3, 1, 16], strides: 1, pad: 'same' },
@@ -216,43 +217,58 @@ describe('native convolutions', { skip }, () => {
     });
   }
 
-  it('Winograd F(2×2, 3×3) at 128 channels stays within 1e-5 of a float64 direct sum', () => {
-    if (!load.ok) return;
-    const [N, H, W, C, OC] = [2, 11, 17, 128, 128];
-    const x = randomValues(N * H * W * C, 31);
-    const w = randomValues(9 * C * OC, 32);
-    const y = new Float32Array(N * H * W * OC);
-    load.addon.conv2d(x, w, y, Int32Array.of(N, H, W, C, H, W, OC, 3, 3, 1, 1, 1, 1, 1, 1), null, 0);
-    const want = new Float64Array(N * H * W * OC);
-    forEachSame3x3Tap(N, H, W, C, OC, (xo, yo, tap) => {
-      for (let c = 0; c < C; c++) {
-        const xv = x[xo + c];
-        const wo = tap + c * OC;
-        for (let o = 0; o < OC; o++) want[yo + o] += xv * w[wo + o];
-      }
-    });
-    const err = relativeError(y, want);
-    assert.ok(err < 1e-5, `relative error ${err}`);
-  });
-
-  it('the Winograd filter gradient at 128 channels stays within 1e-5 of a float64 direct sum', () => {
-    if (!load.ok) return;
-    const [N, H, W, C, OC] = [2, 11, 17, 128, 128];
-    const x = randomValues(N * H * W * C, 33);
-    const dy = randomValues(N * H * W * OC, 34);
-    const dw = new Float32Array(9 * C * OC);
-    load.addon.conv2dBackpropFilter(x, dy, dw, Int32Array.of(N, H, W, C, H, W, OC, 3, 3, 1, 1, 1, 1, 1, 1));
-    const want = new Float64Array(9 * C * OC);
-    forEachSame3x3Tap(N, H, W, C, OC, (xo, go, tap) => {
-      for (let c = 0; c < C; c++) {
-        const xv = x[xo + c];
-        const wo = tap + c * OC;
-        for (let o = 0; o < OC; o++) want[wo + o] += xv * dy[go + o];
-      }
-    });
-    const err = relativeError(dw, want);
-    assert.ok(err < 1e-5, `relative error ${err}`);
-  });
+  // Both Winograd variants (F(4×4, 3×3), the default, and F(2×2, 3×3)): forward, input and filter
+  // gradients against float64 direct sums, at the models' widths and batches.
+  const WINOGRAD_CASES: readonly [number, number, number, number, number][] = [
+    [2, 11, 17, 128, 128], // cnn2d-seed-best's width
+    [16, 11, 17, 32, 48], // its batch
+    [64, 11, 17, 16, 16], // cnn2d-small's batch
+    [3, 7, 9, 16, 24], // sizes not a multiple of either tile
+  ];
+  for (const variant of ['4', '2']) {
+    for (const [N, H, W, C, OC] of WINOGRAD_CASES) {
+      it(`Winograd F(${variant}×${variant}, 3×3) at [${N}, ${H}, ${W}], ${C}→${OC}: all three products within 1e-5 of a float64 direct sum`, () => {
+        if (!load.ok) return;
+        const before = process.env['HPSEARCH_NATIVE_WINOGRAD'];
+        process.env['HPSEARCH_NATIVE_WINOGRAD'] = variant;
+        try {
+          const geom = Int32Array.of(N, H, W, C, H, W, OC, 3, 3, 1, 1, 1, 1, 1, 1);
+          const x = randomValues(N * H * W * C, 31);
+          const w = randomValues(9 * C * OC, 32);
+          const dy = randomValues(N * H * W * OC, 33);
+          const y = new Float32Array(N * H * W * OC);
+          const dx = new Float32Array(N * H * W * C);
+          const dw = new Float32Array(9 * C * OC);
+          load.addon.conv2d(x, w, y, geom, null, 0);
+          load.addon.conv2dBackpropInput(dy, w, dx, geom);
+          load.addon.conv2dBackpropFilter(x, dy, dw, geom);
+          const wantY = new Float64Array(y.length);
+          const wantDx = new Float64Array(dx.length);
+          const wantDw = new Float64Array(dw.length);
+          forEachSame3x3Tap(N, H, W, C, OC, (xo, yo, tap) => {
+            for (let c = 0; c < C; c++) {
+              const xv = x[xo + c];
+              const wo = tap + c * OC;
+              let gx = 0;
+              for (let o = 0; o < OC; o++) {
+                wantY[yo + o] += xv * w[wo + o];
+                wantDw[wo + o] += xv * dy[yo + o];
+                gx += dy[yo + o] * w[wo + o];
+              }
+              wantDx[xo + c] += gx;
+            }
+          });
+          for (const [label, got, want] of [['forward', y, wantY], ['input gradient', dx, wantDx], ['filter gradient', dw, wantDw]] as const) {
+            const err = relativeError(got, want);
+            assert.ok(err < 1e-5, `${label}: relative error ${err}`);
+          }
+        } finally {
+          if (before === undefined) delete process.env['HPSEARCH_NATIVE_WINOGRAD'];
+          else process.env['HPSEARCH_NATIVE_WINOGRAD'] = before;
+        }
+      });
+    }
+  }
 
   it('dilated forward (3×3, dilation 2)', async () => {
     await assertSame('dilation 2', () => tf.conv2d(randomTensor([2, 11, 17, 5], 1) as tf.Tensor4D, randomTensor([3, 3, 5, 7], 2) as tf.Tensor4D, 1, 'same', 'NHWC', 2));
