@@ -7,6 +7,7 @@ void InitConv(napi_env env, napi_value exports);
 void InitElementwise(napi_env env, napi_value exports);
 void InitPool(napi_env env, napi_value exports);
 void InitGru(napi_env env, napi_value exports);
+void InitParallel(napi_env env, napi_value exports);
 }  // namespace hp
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -15,6 +16,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   hp::InitElementwise(env, exports);
   hp::InitPool(env, exports);
   hp::InitGru(env, exports);
+  hp::InitParallel(env, exports);
   return exports;
 }
 

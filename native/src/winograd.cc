@@ -18,6 +18,7 @@
 #include "clones.h"
 #include "conv_geom.h"
 #include "gemm.h"
+#include "parallel.h"
 
 namespace hp {
 namespace {
@@ -295,9 +296,10 @@ bool WinogradConv3x3(const ConvGeom& g, const float* x, const float* w, float* y
       }
       tr.input(d, g.c, s.v.data() + t * g.c, chunk * g.c);
     }
-    for (int xi = 0; xi < kTiles; ++xi) {
+    // The 16 products are independent: one chunk each (parallel.h).
+    ParallelFor(kTiles, [&](int64_t xi) {
       sgemm_prepacked(false, tc, 1.0f, s.v.data() + xi * chunk * g.c, g.c, s.packed[xi], 0.0f, s.m.data() + xi * chunk * g.oc, g.oc);
-    }
+    });
     for (int64_t t = 0; t < tc; ++t) {
       const int64_t tile = t0 + t;
       const int64_t b = tile / (th * tw), ty = (tile / tw) % th, tx = tile % tw;
@@ -350,10 +352,11 @@ bool WinogradFilterGrad3x3(const ConvGeom& g, const float* x, const float* dy, f
       tr.grad(e, g.oc, s.dy.data() + t * g.oc, chunk * g.oc);
     }
     // dU_ξ += V_ξᵀ · R_ξ over this chunk's tiles.
-    for (int xi = 0; xi < kTiles; ++xi) {
+    // Each ξ accumulates its own dU_ξ over the chunks in tile order, whichever thread runs it.
+    ParallelFor(kTiles, [&](int64_t xi) {
       sgemm(true, false, g.c, g.oc, tc, 1.0f, s.v.data() + xi * chunk * g.c, g.c, s.dy.data() + xi * chunk * g.oc, g.oc,
             t0 == 0 ? 0.0f : 1.0f, s.du.data() + xi * g.c * g.oc, g.oc);
-    }
+    });
   }
   FilterGradBack(s.du.data(), g.c, g.oc, dw);
   return true;

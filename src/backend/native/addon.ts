@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** The functions of native/src/{gemm,conv,elementwise,pool}.cc that the backend uses. */
+/** The functions of native/src/{gemm,conv,elementwise,max-pool,parallel}.cc that the backend uses. */
 export interface NativeAddon {
   /** C[M,N] = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions (hp::sgemm). */
   sgemm(
@@ -93,6 +93,8 @@ export interface NativeAddon {
   maxPool(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
   /** dx of that max pool (dx is overwritten). */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  /** Threads (this one included) the calling thread's kernels may use from now on; returns the count in effect (parallel.cc). */
+  setThreads(threads: number): number;
 }
 
 export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon; readonly path: string } | { readonly ok: false; readonly reason: string };
@@ -113,6 +115,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'compare',
   'maxPool',
   'maxPoolGrad',
+  'setThreads',
 ];
 
 /**

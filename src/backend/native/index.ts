@@ -29,6 +29,7 @@ import { makeReduceKernels } from './reduce.js';
 import type { CpuBackend } from './util.js';
 
 export { loadNativeAddon, nativeAddonPath, type AddonLoad, type NativeAddon } from './addon.js';
+export { setNativeThreads } from './threads.js';
 
 export const NATIVE_BACKEND = 'native';
 
