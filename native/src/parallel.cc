@@ -32,6 +32,10 @@ inline void CpuRelax() {
 
 constexpr int kSpins = 4000;  // some 50–100 µs of pause before a thread sleeps
 
+// The job's next chunk and its generation share one atomic word (generation << 32 | chunk), so
+// a helper that wakes late for a finished job cannot take a chunk of the next one. The caller
+// waits for chunks done, not for helpers: a helper the OS has not scheduled yet (a loaded
+// machine) leaves its chunks to the others instead of stalling the loop.
 class Pool {
  public:
   Pool() = default;
@@ -41,7 +45,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
-      generation_.fetch_add(1, std::memory_order_release);
+      ++generation_;
     }
     wake_.notify_all();
     for (std::thread& t : helpers_) t.join();
@@ -53,37 +57,52 @@ class Pool {
       const int index = static_cast<int>(helpers_.size());
       helpers_.emplace_back([this, index] { HelperLoop(index); });
     }
+    uint64_t gen;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      fn_ = fn;
-      ctx_ = ctx;
-      chunks_ = chunks;
-      next_.store(0, std::memory_order_relaxed);
-      width_ = helpers;
-      pending_.store(helpers, std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
+      gen = ++generation_;
+      job_ = Job{fn, ctx, chunks, helpers};
+      done_.store(0, std::memory_order_relaxed);
+      next_.store(gen << 32, std::memory_order_release);
+      published_.store(gen, std::memory_order_release);
     }
     wake_.notify_all();
     tl_in_chunk = true;
-    Work();
+    Work(gen, job_);
     tl_in_chunk = false;
-    // Wait for the helpers' last chunks (short: every chunk is already taken).
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    // Wait for chunks that helpers took and still run.
+    for (int spin = 0; done_.load(std::memory_order_acquire) != chunks; ++spin) {
       if (spin < kSpins) {
         CpuRelax();
       } else {
         std::unique_lock<std::mutex> lock(mu_);
-        done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+        finished_.wait(lock, [&] { return done_.load(std::memory_order_acquire) == chunks; });
       }
     }
   }
 
  private:
-  void Work() {
+  struct Job {
+    detail::ChunkFn fn = nullptr;
+    const void* ctx = nullptr;
+    int64_t chunks = 0;
+    int width = 0;  // helpers taking part
+  };
+
+  // Takes chunks of job `gen` until none is left (or the job is over).
+  void Work(uint64_t gen, const Job& job) {
     for (;;) {
-      const int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
-      if (i >= chunks_) return;
-      fn_(ctx_, i);
+      uint64_t cur = next_.load(std::memory_order_acquire);
+      int64_t i;
+      do {
+        i = static_cast<int64_t>(cur & 0xffffffffu);
+        if ((cur >> 32) != gen || i >= job.chunks) return;
+      } while (!next_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_acquire));
+      job.fn(job.ctx, i);
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == job.chunks) {
+        std::lock_guard<std::mutex> lock(mu_);
+        finished_.notify_all();
+      }
     }
   }
 
@@ -91,35 +110,27 @@ class Pool {
     tl_in_chunk = true;  // a helper's own kernels never fan out again
     uint64_t seen = 0;
     for (;;) {
-      uint64_t g = generation_.load(std::memory_order_acquire);
-      for (int spin = 0; g == seen && spin < kSpins; ++spin) {
-        CpuRelax();
-        g = generation_.load(std::memory_order_acquire);
+      for (int spin = 0; published_.load(std::memory_order_acquire) == seen && spin < kSpins; ++spin) CpuRelax();
+      Job job;
+      uint64_t gen;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return generation_ != seen; });
+        if (stop_) return;
+        seen = gen = generation_;
+        job = job_;
       }
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-      seen = generation_.load(std::memory_order_acquire);
-      if (stop_) return;
-      const bool mine = index < width_;
-      lock.unlock();
-      if (!mine) continue;
-      Work();
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> relock(mu_);
-        done_.notify_one();
-      }
+      if (index < job.width) Work(gen, job);
     }
   }
 
   std::mutex mu_;
-  std::condition_variable wake_, done_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int64_t> next_{0};
-  std::atomic<int> pending_{0};
-  detail::ChunkFn fn_ = nullptr;
-  const void* ctx_ = nullptr;
-  int64_t chunks_ = 0;
-  int width_ = 0;
+  std::condition_variable wake_, finished_;
+  uint64_t generation_ = 0;  // guarded by mu_
+  std::atomic<uint64_t> published_{0};  // generation_, for spinning without the lock
+  std::atomic<uint64_t> next_{0};
+  std::atomic<int64_t> done_{0};
+  Job job_;  // guarded by mu_ (the caller reads its own copy's fields only while it runs)
   bool stop_ = false;
   std::vector<std::thread> helpers_;
 };
