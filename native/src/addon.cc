@@ -9,6 +9,7 @@ void InitPool(napi_env env, napi_value exports);
 void InitGru(napi_env env, napi_value exports);
 void InitAdam(napi_env env, napi_value exports);
 void InitDropout(napi_env env, napi_value exports);
+void InitParallel(napi_env env, napi_value exports);
 }  // namespace hp
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -19,6 +20,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   hp::InitGru(env, exports);
   hp::InitAdam(env, exports);
   hp::InitDropout(env, exports);
+  hp::InitParallel(env, exports);
   return exports;
 }
 

@@ -1,4 +1,4 @@
-// Single-threaded SGEMM: BLIS-style blocking (NC → KC → MC), packed A and B panels and a 6×16
+// SGEMM: BLIS-style blocking (NC → KC → MC), packed A and B panels and a 6×16
 // register-blocked micro-kernel (AVX2 + FMA: 12 ymm accumulators, 2 B loads and 6 broadcasts
 // per 12 FMAs), chosen at run time; a portable micro-kernel otherwise.
 //
@@ -16,6 +16,7 @@
 
 #include "gemm_driver.h"
 #include "napi_util.h"
+#include "parallel.h"
 
 namespace hp {
 namespace {
@@ -24,6 +25,8 @@ constexpr int64_t kKC = 256;
 constexpr int64_t kMC = 144;  // multiple of kMR
 constexpr int64_t kNC = 4080;  // multiple of kNR
 constexpr int64_t kSlack = 64;
+// Below this many multiply-adds (~10 µs) a product runs on one thread.
+constexpr int64_t kParallelMinMacs = int64_t{1} << 17;
 
 // Micro-kernel: C[mr, nr] = alpha · Ap·Bp + beta · C, for packed micro-panels of depth kc.
 // beta == 0 never reads C.
@@ -378,53 +381,87 @@ void GemmRun(int64_t M, int64_t N, int64_t K, float alpha, const PackA& a, const
   const int64_t nc_max = BlockN(N);
   const bool prepacked = b.Packed(0, kc_max, 0, nc_max) != nullptr;
   const bool single_ic = M <= mc_max;
+  // Threads share a product by output blocks (rows of mc, or panels of kNR columns); each
+  // C element still sums its K in the same blocks and order, so the thread count changes no
+  // bit (parallel.h). Small products stay on one thread: a hand-over costs a few µs.
+  const bool parallel = Threads() > 1 && M * N * K >= kParallelMinMacs;
   float* pa = tl_pack_a.Get(mc_max * kc_max + kSlack);
-  float* pb = prepacked ? nullptr : tl_pack_b.Get(nc_max * kc_max + kSlack);
+  float* pb = prepacked ? nullptr : tl_pack_b.Get((single_ic ? kNR : nc_max) * kc_max + kSlack);
   if (pa == nullptr || (pb == nullptr && !prepacked)) {
     // Out of memory for a few hundred KiB of panels: nothing sensible left to do.
     std::abort();
   }
   for (int64_t jc = 0; jc < N; jc += nc_max) {
     const int64_t nc = std::min(nc_max, N - jc);
+    const int64_t panels = (nc + kNR - 1) / kNR;
     for (int64_t pc = 0; pc < K; pc += kc_max) {
       const int64_t kc = std::min(kc_max, K - pc);
       const float beta_k = pc == 0 ? beta : 1.0f;
       const bool last_k = pc + kc >= K;
       if (single_ic) {
         // One block of rows (M ≤ MC: a GRU batch, a dense layer, a filter gradient's OC rows):
-        // each B panel serves this block only, so it is packed just before use and consumed
-        // from L1; the B buffer then needs one panel, not the whole kc×nc block.
+        // each B panel serves this block only, so it is packed just before use (into the
+        // running thread's buffer) and consumed from L1.
         a.Pack(0, M, pc, kc, pa);
-        for (int64_t jr = 0; jr < nc; jr += kNR) {
+        const auto panel = [&](int64_t p) {
+          const int64_t jr = p * kNR;
           const int nr = static_cast<int>(std::min<int64_t>(kNR, nc - jr));
-          const float* bp = pb;
+          const float* bp;
           if (prepacked) {
             bp = b.Packed(pc, kc, jc, nc) + jr * kc;
           } else {
-            b.Pack(pc, kc, jc + jr, nr, pb);
+            float* own = tl_pack_b.Get(kNR * kc_max + kSlack);
+            if (own == nullptr) std::abort();
+            b.Pack(pc, kc, jc + jr, nr, own);
+            bp = own;
           }
           for (int64_t ir = 0; ir < M; ir += kMR) {
             const int mr = static_cast<int>(std::min<int64_t>(kMR, M - ir));
             isa.kernel(kc, pa + ir * kc, bp, C + ir * ldc + jc + jr, ldc, alpha, beta_k, mr, nr);
           }
+        };
+        if (parallel) {
+          ParallelFor(panels, panel);
+        } else {
+          for (int64_t p = 0; p < panels; ++p) panel(p);
         }
         if (last_k && epilogue != nullptr) epilogue->Apply(C + jc, ldc, 0, M, jc, nc);
         continue;
       }
       const float* bp_block = prepacked ? b.Packed(pc, kc, jc, nc) : pb;
-      if (!prepacked) b.Pack(pc, kc, jc, nc, pb);
-      for (int64_t ic = 0; ic < M; ic += mc_max) {
+      if (!prepacked) {
+        // Panel by panel: the same layout as one Pack of the block (gemm_driver.h).
+        const auto pack_panel = [&](int64_t p) {
+          const int64_t jr = p * kNR;
+          b.Pack(pc, kc, jc + jr, std::min<int64_t>(kNR, nc - jr), pb + jr * kc);
+        };
+        if (parallel) {
+          ParallelFor(panels, pack_panel);
+        } else {
+          b.Pack(pc, kc, jc, nc, pb);
+        }
+      }
+      const auto row_block = [&](int64_t bi) {
+        const int64_t ic = bi * mc_max;
         const int64_t mc = std::min(mc_max, M - ic);
-        a.Pack(ic, mc, pc, kc, pa);
+        float* own = tl_pack_a.Get(mc_max * kc_max + kSlack);
+        if (own == nullptr) std::abort();
+        a.Pack(ic, mc, pc, kc, own);
         for (int64_t jr = 0; jr < nc; jr += kNR) {
           const int nr = static_cast<int>(std::min<int64_t>(kNR, nc - jr));
           const float* bp = bp_block + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             const int mr = static_cast<int>(std::min<int64_t>(kMR, mc - ir));
-            isa.kernel(kc, pa + ir * kc, bp, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_k, mr, nr);
+            isa.kernel(kc, own + ir * kc, bp, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_k, mr, nr);
           }
         }
         if (last_k && epilogue != nullptr) epilogue->Apply(C + ic * ldc + jc, ldc, ic, mc, jc, nc);
+      };
+      const int64_t blocks = (M + mc_max - 1) / mc_max;
+      if (parallel) {
+        ParallelFor(blocks, row_block);
+      } else {
+        for (int64_t bi = 0; bi < blocks; ++bi) row_block(bi);
       }
     }
   }

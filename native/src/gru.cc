@@ -17,10 +17,11 @@
 // it: one fused gate pass and one GEMM for dh_prev per step (backwards), then one GEMM each for
 // dW_ih, dW_hh and dX over all B·T rows at once.
 //
-// Single-threaded (each trial owns a core) and re-entrant: scratch is thread_local, since the
-// addon is loaded by several worker threads.
+// Re-entrant: scratch is thread_local, since the addon is loaded by several worker threads; the
+// products and gate passes share the trial's kernel threads (parallel.h) row by row.
 #include <node_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +34,7 @@
 
 #include "gemm.h"
 #include "napi_util.h"
+#include "parallel.h"
 
 namespace hp {
 namespace {
@@ -272,6 +274,21 @@ thread_local std::vector<float> tl_dprev;  // backward: dL/dh of the previous st
 thread_local PackedB tl_w_hh;
 thread_local PackedB tl_w_hh_t;
 
+// f(b) for every batch row b of one timestep's gate pass; rows are independent, so groups of
+// kGateRows rows (fixed, whatever the thread count) are shared out when the pass is large
+// enough to be worth a hand-over (parallel.h).
+constexpr int64_t kGateRows = 4;
+template <class F>
+void ForRowGroups(int64_t B, int64_t H, const F& f) {
+  if (Threads() == 1 || B * H < 4096) {
+    for (int64_t b = 0; b < B; ++b) f(b);
+    return;
+  }
+  ParallelFor((B + kGateRows - 1) / kGateRows, [&](int64_t g) {
+    for (int64_t b = g * kGateRows, end = std::min(B, b + kGateRows); b < end; ++b) f(b);
+  });
+}
+
 // out: [B, T, H] (sequences) or [B, H] (last state). saved: [B, T, 5H].
 void GruForward(const GruDims& d, const float* x, const float* w_ih, const float* w_hh, const float* b_ih,
                 const float* b_hh, bool sequences, float* out, float* saved) {
@@ -295,12 +312,12 @@ void GruForward(const GruDims& d, const float* x, const float* w_ih, const float
         sgemm(false, false, B, G, H, 1.0f, h_prev, T * S, w_hh, G, 0.0f, rec, G);
       }
     }
-    for (int64_t b = 0; b < B; ++b) {
+    ForRowGroups(B, H, [&](int64_t b) {
       float* s = saved + (b * T + t) * S;
       float* next = t + 1 < T ? saved + (b * T + t + 1) * S + 4 * H : nullptr;
       float* y = sequences ? out + (b * T + t) * H : (t + 1 == T ? out + b * H : nullptr);
       k.forward(H, proj + (b * T + t) * G, rec + b * G, b_ih, b_hh, s, next, y);
-    }
+    });
   }
 }
 
@@ -323,11 +340,11 @@ void GruBackward(const GruDims& d, const float* dy, const float* x, const float*
     std::memcpy(dh, dy, sizeof(float) * B * H);
   }
   for (int64_t t = T - 1; t >= 0; --t) {
-    for (int64_t b = 0; b < B; ++b) {
+    ForRowGroups(B, H, [&](int64_t b) {
       const int64_t row = b * T + t;
       k.backward(H, saved + row * S, dh + b * H, sequences ? dy + row * H : nullptr, dgx + row * G, dgh + row * G,
                  dprev + b * H);
-    }
+    });
     // dL/dh_{t-1} = dh ⊙ z (written by the gate pass) + d(h W_hh + b_hh) · W_hhᵀ.
     // Not needed at t = 0: h_0 is a constant.
     if (t > 0 && packed) {

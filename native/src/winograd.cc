@@ -30,6 +30,7 @@
 
 #include "conv_geom.h"
 #include "gemm.h"
+#include "parallel.h"
 
 #pragma GCC diagnostic ignored "-Wpsabi"  // 32-byte vectors only ever live inside AVX2 functions
 
@@ -417,9 +418,10 @@ bool WinogradConv3x3(const ConvGeom& g, const float* x, const float* w, float* y
       TilePixels(g, var, t0 + t, th, tw, x, s.zeros.data(), d);
       var.input(d, g.c, s.v.data() + t * g.c, chunk * g.c);
     }
-    for (int xi = 0; xi < P; ++xi) {
+    // The 16 products are independent: one chunk each (parallel.h).
+    ParallelFor(P, [&](int64_t xi) {
       sgemm_prepacked(false, tc, 1.0f, s.v.data() + xi * chunk * g.c, g.c, s.packed[xi], 0.0f, s.m.data() + xi * chunk * g.oc, g.oc);
-    }
+    });
     for (int64_t t = 0; t < tc; ++t) {
       TileOutputs(g, var, t0 + t, th, tw, y, g.oc, s.sink.data(), out);
       var.output(s.m.data() + t * g.oc, chunk * g.oc, g.oc, bias, act == kRelu, out);
@@ -452,10 +454,11 @@ bool WinogradFilterGrad3x3(const ConvGeom& g, const float* x, const float* dy, f
       var.grad(e, g.oc, s.dy.data() + t * g.oc, chunk * g.oc);
     }
     // dU_ξ += V_ξᵀ · R_ξ over this chunk's tiles.
-    for (int xi = 0; xi < P; ++xi) {
+    // Each ξ accumulates its own dU_ξ over the chunks in tile order, whichever thread runs it.
+    ParallelFor(P, [&](int64_t xi) {
       sgemm(true, false, g.c, g.oc, tc, 1.0f, s.v.data() + xi * chunk * g.c, g.c, s.dy.data() + xi * chunk * g.oc, g.oc,
             t0 == 0 ? 0.0f : 1.0f, s.du.data() + xi * g.c * g.oc, g.oc);
-    }
+    });
   }
   var.back(s.du.data(), g.c * g.oc, dw);
   return true;

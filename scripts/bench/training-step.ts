@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --json] [--backend auto|tensorflow-gpu|tensorflow|native|wasm|cpu] [--steps N]
- *                [--only NAME[,NAME...]] [--profile]`
+ *                [--only NAME[,NAME...]] [--profile] [--threads N]`
  *
  * Median wall time of one training step (forward, backward, Adam update) on random data after
  * two warm-up steps, for the four configurations of the PyTorch reference (the table of
@@ -9,13 +9,14 @@
  * trainer's Adam applyGradients). `--json`
  * prints exactly one object, {"backend", "ms_per_step"}, comparable with the reference's
  * `--json` output. `--profile` adds, per model, the kernels that take the time in one step.
+ * `--threads N`: the native kernels' threads (default 1, like the reference's `--threads 1`).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs';
 
-import { AUTO_ORDER, BackendUnavailableError, describeBackend, initBackend, type BackendInfo } from '../../src/backend/index.js';
+import { AUTO_ORDER, BackendUnavailableError, describeBackend, initBackend, setKernelThreads, type BackendInfo } from '../../src/backend/index.js';
 import type { DataInfo } from '../../src/data/types.js';
 import { buildModel, countParams, type BuiltModel } from '../../src/models/index.js';
 import type { BackendName } from '../../src/config/settings.js';
@@ -202,7 +203,7 @@ function printTable(info: BackendInfo, results: readonly Result[], steps: number
 
 function usage(message: string): never {
   console.error(`bench: ${message}`);
-  console.error(`usage: npm run bench -- [--json] [--backend ${['auto', ...AUTO_ORDER].join('|')}] [--steps N] [--only NAME[,NAME]] [--profile]`);
+  console.error(`usage: npm run bench -- [--json] [--backend ${['auto', ...AUTO_ORDER].join('|')}] [--steps N] [--only NAME[,NAME]] [--profile] [--threads N]`);
   process.exit(2);
 }
 
@@ -216,6 +217,7 @@ async function main(): Promise<void> {
         steps: { type: 'string', default: '20' },
         only: { type: 'string', multiple: true },
         profile: { type: 'boolean', default: false },
+        threads: { type: 'string', default: '1' },
       },
       strict: true,
       allowPositionals: false,
@@ -228,6 +230,8 @@ async function main(): Promise<void> {
   if (!backends.includes(backend)) usage(`--backend must be one of ${backends.join(', ')}, got "${args.backend}"`);
   const steps = Number(args.steps);
   if (!Number.isInteger(steps) || steps < 1) usage(`--steps must be a positive integer, got "${args.steps}"`);
+  const threads = Number(args.threads);
+  if (!Number.isInteger(threads) || threads < 1) usage(`--threads must be a positive integer, got "${args.threads}"`);
   const names = (args.only ?? Object.keys(BENCHMARKS)).flatMap((s) => s.split(',')).filter((s) => s !== '');
   for (const n of names) if (!(n in BENCHMARKS)) usage(`unknown benchmark "${n}" (expected ${Object.keys(BENCHMARKS).join(', ')})`);
 
@@ -238,6 +242,7 @@ async function main(): Promise<void> {
     if (err instanceof BackendUnavailableError) usage(err.message);
     throw err;
   }
+  setKernelThreads(threads);
   const results: Result[] = [];
   for (const name of Object.keys(BENCHMARKS).filter((n) => names.includes(n))) {
     if (!args.json) process.stderr.write(`running ${name}…\n`);

@@ -226,3 +226,5 @@ export function describeBackend(info: BackendInfo): string {
 }
 
 export { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+/** Threads this thread's kernels may use (the 'native' backend's; results do not depend on it). */
+export { setNativeThreads as setKernelThreads } from './native/index.js';

@@ -37,6 +37,7 @@ export const rerunCommand: CommandModule<GlobalArgs, Args> = {
       if (trial.seed === null) throw new InputError(`trial ${trial.number} has no stored seed`);
       const { taskOf } = await import('../study/drive.js');
       const { trainHere } = await import('../worker/train-here.js');
+      const { kernelCores } = await import('../worker/kernel-threads.js');
       const ctx = { settings, checkpointRoot: checkpointRootOf(where.ref, record) };
       const task = taskOf(ctx, { id: trial.id, number: trial.number, params: trial.params, seed: trial.seed });
       const stored = new Map(trial.intermediate.map((iv) => [iv.step, iv.metrics ?? {}]));
@@ -52,6 +53,7 @@ export const rerunCommand: CommandModule<GlobalArgs, Args> = {
           return trial.state === 'PRUNED' && epoch >= lastStep ? 'prune' : 'continue';
         },
         checkpoint: false,
+        kernelThreads: kernelCores(),
       });
       const diffs: string[] = [];
       for (const [step, metrics] of stored) {

@@ -16,6 +16,7 @@ import { MODEL_ARTIFACT } from '../study/kept-models.js';
 import { cacheDir, checkpointRootOf } from '../study/paths.js';
 import { taskOf } from '../study/drive.js';
 import { metricDifferences } from '../train/metric-differences.js';
+import { kernelCores } from '../worker/kernel-threads.js';
 import { trainHere } from '../worker/train-here.js';
 
 /** The settings of a study created by the CLI (API studies have no model to rebuild). */
@@ -84,6 +85,7 @@ export async function trialWeights(storage: Storage, record: StudyRecord, trial:
     data: { cacheDir: cacheDir(dbPath) },
     onEpoch: () => 'continue',
     checkpoint: false,
+    kernelThreads: kernelCores(),
   });
   const seconds = (performance.now() - started) / 1000;
   if (result.state !== 'COMPLETE' || result.model === null) {

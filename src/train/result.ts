@@ -37,6 +37,11 @@ export interface TrialResult {
   readonly numParams: number;
   /** Wall time of this call. */
   readonly durationS: number;
+  /**
+   * The largest share of the cores the study gave this trial's kernels while it ran
+   * (src/worker/kernel-threads.ts); set by its worker. Speed only: results do not depend on it.
+   */
+  readonly kernelThreads?: number;
   /** A cross-validated trial (src/worker/cross-validated.ts): what each fold gave. */
   readonly cv?: CrossValidation;
 }

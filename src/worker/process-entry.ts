@@ -6,6 +6,7 @@
 import type { Channel, FromWorker, ProcessStart, ToWorker } from './protocol.js';
 import { serveTrial } from './protocol.js';
 import { trainHere } from './train-here.js';
+import { setKernelThreads } from '../backend/index.js';
 
 /**
  * This process's end of the IPC channel, split into the start message and the protocol
@@ -51,6 +52,6 @@ const orphaned = (): never => process.exit(1);
 process.on('disconnect', orphaned);
 const { start, channel } = parentChannel();
 const { task, cacheDir, backend } = await start;
-await serveTrial(channel, (onEpoch, signal) => trainHere(task, { backend, data: { cacheDir }, onEpoch, signal }));
+await serveTrial(channel, (onEpoch, signal) => trainHere(task, { backend, data: { cacheDir }, onEpoch, signal }), setKernelThreads);
 process.off('disconnect', orphaned);
 process.disconnect();

@@ -4,6 +4,7 @@ import type { BackendName } from '../config/settings.js';
 import type { TrialResult } from '../train/result.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler, Trainer } from './trainer.js';
+import { KernelThreadBudget, kernelCores } from './kernel-threads.js';
 import { superviseWorker, type Channel, type FromWorker, type ProcessStart, type ToWorker } from './protocol.js';
 
 const ENTRY = fileURLToPath(new URL('./process-entry.js', import.meta.url));
@@ -34,10 +35,13 @@ export class ProcessTrainer implements Trainer {
   readonly #cacheDir: string;
   readonly #backend: BackendName;
   readonly #children = new Set<ChildProcess>();
+  readonly #budget: KernelThreadBudget;
 
-  constructor(opts: { cacheDir: string; backend: BackendName }) {
+  /** `kernelThreads`: the cores the running trials share (default kernelCores()). */
+  constructor(opts: { cacheDir: string; backend: BackendName; kernelThreads?: number }) {
     this.#cacheDir = opts.cacheDir;
     this.#backend = opts.backend;
+    this.#budget = new KernelThreadBudget(opts.kernelThreads ?? kernelCores());
   }
 
   async train(task: TrialTask, onEpoch: EpochHandler, signal: AbortSignal): Promise<TrialResult> {
@@ -54,6 +58,8 @@ export class ProcessTrainer implements Trainer {
     const channel = childChannel(child);
     void channel.send({ type: 'start', task, cacheDir: this.#cacheDir, backend: this.#backend });
     const worker = superviseWorker(channel, onEpoch, signal);
+    // After the start message (the child keeps messages that come before it listens).
+    const leave = this.#budget.join(worker.setThreads);
     const died = new Promise<never>((_, reject) => {
       child.on('exit', (code, sig) => {
         this.#children.delete(child);
@@ -70,6 +76,7 @@ export class ProcessTrainer implements Trainer {
     try {
       return await Promise.race([worker.result, died]);
     } finally {
+      leave();
       worker.dispose();
     }
   }

@@ -5,6 +5,7 @@
  *     worker → study:  epoch {epoch, metrics}     after each epoch, once its checkpoint is written
  *     study → worker:  decision {epoch, decision} the answer (continue / prune) to that epoch
  *     study → worker:  stop                       interrupt: end the trial at the next step
+ *     study → worker:  threads {threads}          the trial's share of the cores for its kernels (kernel-threads.ts), at any time
  *     worker → study:  result {result} | error {name, message}   the trial's end, exactly once
  *
  * A COMPLETE result carries the trial's best weights (`TrialResult.model`, bytes), so that
@@ -25,7 +26,10 @@ import type { TrialTask } from './task.js';
 import type { EpochHandler } from './trainer.js';
 
 /** Study process → worker. */
-export type ToWorker = { readonly type: 'decision'; readonly epoch: number; readonly decision: EpochDecision } | { readonly type: 'stop' };
+export type ToWorker =
+  | { readonly type: 'decision'; readonly epoch: number; readonly decision: EpochDecision }
+  | { readonly type: 'stop' }
+  | { readonly type: 'threads'; readonly threads: number };
 
 /** Worker → study process. */
 export type FromWorker =
@@ -76,7 +80,11 @@ function errorOf(m: Extract<FromWorker, { type: 'error' }>): Error {
  * `stop`, and resolves with the worker's result or rejects with its error. A worker that
  * dies says nothing; its trainer races `result` against the death.
  */
-export function superviseWorker(channel: Channel<FromWorker, ToWorker>, onEpoch: EpochHandler, signal: AbortSignal): { readonly result: Promise<TrialResult>; dispose(): void } {
+export function superviseWorker(
+  channel: Channel<FromWorker, ToWorker>,
+  onEpoch: EpochHandler,
+  signal: AbortSignal,
+): { readonly result: Promise<TrialResult>; setThreads(threads: number): void; dispose(): void } {
   const stop = (): void => void channel.send({ type: 'stop' });
   let unsubscribe = (): void => {};
   const result = new Promise<TrialResult>((resolve, reject) => {
@@ -97,6 +105,7 @@ export function superviseWorker(channel: Channel<FromWorker, ToWorker>, onEpoch:
   else signal.addEventListener('abort', stop, { once: true });
   return {
     result,
+    setThreads: (threads) => void channel.send({ type: 'threads', threads }),
     dispose: () => {
       signal.removeEventListener('abort', stop);
       unsubscribe();
@@ -107,12 +116,23 @@ export function superviseWorker(channel: Channel<FromWorker, ToWorker>, onEpoch:
 /**
  * The worker side: runs `train` with an epoch handler that reports over the channel and
  * waits for the decision, and an abort signal that `stop` trips (an epoch waiting for its
- * decision then continues, to stop at the next step); sends the result or the error.
+ * decision then continues, to stop at the next step); passes each `threads` share to
+ * `setThreads`; sends the result (with the largest share, `kernelThreads`) or the error.
  */
-export async function serveTrial(channel: Channel<ToWorker, FromWorker>, train: (onEpoch: EpochHandler, signal: AbortSignal) => Promise<TrialResult>): Promise<void> {
+export async function serveTrial(
+  channel: Channel<ToWorker, FromWorker>,
+  train: (onEpoch: EpochHandler, signal: AbortSignal) => Promise<TrialResult>,
+  setThreads: (threads: number) => void,
+): Promise<void> {
   const stop = new AbortController();
   let pending: ((d: EpochDecision) => void) | null = null;
+  let kernelThreads = 1;
   const unsubscribe = channel.onMessage((m) => {
+    if (m.type === 'threads') {
+      kernelThreads = Math.max(kernelThreads, m.threads);
+      setThreads(m.threads);
+      return;
+    }
     const answer = pending;
     if (m.type === 'stop') stop.abort();
     if (answer === null) return;
@@ -128,7 +148,8 @@ export async function serveTrial(channel: Channel<ToWorker, FromWorker>, train: 
   try {
     let end: FromWorker;
     try {
-      end = { type: 'result', result: await train(onEpoch, stop.signal) };
+      const result = await train(onEpoch, stop.signal);
+      end = { type: 'result', result: { ...result, kernelThreads } };
     } catch (err) {
       end = errorMessage(err);
     }

@@ -7,7 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import type { DataRef } from '../data/prepare.js';
 import type { BackendName } from '../config/settings.js';
-import { initBackend } from '../backend/index.js';
+import { initBackend, setKernelThreads } from '../backend/index.js';
 import { portChannel, serveTrial, type FromWorker, type ToWorker } from './protocol.js';
 import type { TrialTask } from './task.js';
 import { trainHere } from './train-here.js';
@@ -26,5 +26,5 @@ const backend = await initBackend((workerData as { backend?: BackendName } | und
  * it there, not from piscina's return value, and closes the port.
  */
 export default async function trainInThread({ task, dataRef, port }: ThreadTaskInput): Promise<void> {
-  await serveTrial(portChannel<ToWorker, FromWorker>(port), (onEpoch, signal) => trainHere(task, { backend, data: dataRef, onEpoch, signal }));
+  await serveTrial(portChannel<ToWorker, FromWorker>(port), (onEpoch, signal) => trainHere(task, { backend, data: dataRef, onEpoch, signal }), setKernelThreads);
 }

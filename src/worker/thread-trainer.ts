@@ -7,6 +7,7 @@ import type { TrialResult } from '../train/result.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler, Trainer } from './trainer.js';
 import type { ThreadTaskInput } from './thread-entry.js';
+import { KernelThreadBudget, kernelCores } from './kernel-threads.js';
 import { portChannel, superviseWorker, type FromWorker, type ToWorker } from './protocol.js';
 
 const ENTRY = fileURLToPath(new URL('./thread-entry.js', import.meta.url));
@@ -20,9 +21,12 @@ const ENTRY = fileURLToPath(new URL('./thread-entry.js', import.meta.url));
 export class ThreadTrainer implements Trainer {
   readonly #pool: Piscina<ThreadTaskInput, void>;
   readonly #dataRef: DataRef;
+  readonly #budget: KernelThreadBudget;
 
-  constructor(opts: { workers: number; backend: BackendName; dataRef: DataRef; maxOldGenerationSizeMb?: number }) {
+  /** `kernelThreads`: the cores the running trials share (default kernelCores()). */
+  constructor(opts: { workers: number; backend: BackendName; dataRef: DataRef; maxOldGenerationSizeMb?: number; kernelThreads?: number }) {
     this.#dataRef = opts.dataRef;
+    this.#budget = new KernelThreadBudget(opts.kernelThreads ?? kernelCores());
     this.#pool = new Piscina<ThreadTaskInput, void>({
       filename: ENTRY,
       minThreads: opts.workers,
@@ -39,12 +43,15 @@ export class ThreadTrainer implements Trainer {
   async train(task: TrialTask, onEpoch: EpochHandler, signal: AbortSignal): Promise<TrialResult> {
     const { port1, port2 } = new MessageChannel();
     const worker = superviseWorker(portChannel<FromWorker, ToWorker>(port1), onEpoch, signal);
+    // Queued on the port until the worker listens, so the first share is there when it starts.
+    const leave = this.#budget.join(worker.setThreads);
     try {
       const ran = this.#pool.run({ task, dataRef: this.#dataRef, port: port2 }, { transferList: [port2] });
       // The result travels on the port, which piscina's own channel may overtake: a task
       // that ended waits for it; a thread that died (its task rejects) ends the trial.
       return await Promise.race([worker.result, ran.then(() => worker.result)]);
     } finally {
+      leave();
       worker.dispose();
       port1.close();
     }

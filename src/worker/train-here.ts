@@ -2,7 +2,7 @@ import type { BackendName } from '../config/settings.js';
 import type { DataRef } from '../data/prepare.js';
 import { prepareStudyData } from '../data/prepare.js';
 import type { BackendInfo } from '../backend/index.js';
-import { initBackend } from '../backend/index.js';
+import { initBackend, setKernelThreads } from '../backend/index.js';
 import type { EpochDecision } from '../train/options.js';
 import type { Metrics } from '../core/trial.js';
 import type { TrialResult } from '../train/result.js';
@@ -23,6 +23,11 @@ export interface TrainHereOptions {
   readonly signal?: AbortSignal;
   /** false: neither resume from nor write the trial's checkpoint (rerun). Default true. */
   readonly checkpoint?: boolean;
+  /**
+   * Threads for this thread's kernels (a rerun alone in its process: kernelCores()); a
+   * worker's come over the protocol instead (kernel-threads.ts). Speed only.
+   */
+  readonly kernelThreads?: number;
 }
 
 /**
@@ -33,6 +38,7 @@ export interface TrainHereOptions {
  */
 export async function trainHere(task: TrialTask, opts: TrainHereOptions): Promise<TrialResult> {
   const backend = typeof opts.backend === 'string' ? await initBackend(opts.backend) : opts.backend;
+  if (opts.kernelThreads !== undefined) setKernelThreads(opts.kernelThreads);
   const ref =
     'cacheDir' in opts.data
       ? (await prepareStudyData(task.settings.data, { cacheDir: opts.data.cacheDir, smote: trainingDataOptions(task).balancing === 'smote' })).ref

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** The functions of native/src/{gemm,conv,elementwise,max-pool,adam,dropout}.cc that the backend uses. */
+/** The functions of native/src/{gemm,conv,elementwise,max-pool,adam,dropout,parallel}.cc that the backend uses. */
 export interface NativeAddon {
   /** C[M,N] = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions (hp::sgemm). */
   sgemm(
@@ -110,6 +110,8 @@ export interface NativeAddon {
   ): void;
   /** y = x·mask, mask = (Alea draw ≥ rate) · scale from state [c, s0, s1, s2] (native/src/dropout.cc). */
   seededDropout(x: Float32Array, y: Float32Array, mask: Float32Array, state: Float64Array, rate: number, scale: number): void;
+  /** Threads (this one included) the calling thread's kernels may use from now on; returns the count in effect (parallel.cc). */
+  setThreads(threads: number): number;
 }
 
 export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon; readonly path: string } | { readonly ok: false; readonly reason: string };
@@ -132,6 +134,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'maxPoolGrad',
   'adamUpdate',
   'seededDropout',
+  'setThreads',
 ];
 
 /**

@@ -33,6 +33,7 @@ import type { CpuBackend } from './util.js';
 export { ADAM_UPDATE_KERNEL, type AdamUpdateAttrs } from './adam.js';
 export { SEEDED_DROPOUT_KERNEL, type AleaState, type SeededDropoutAttrs } from './dropout.js';
 export { loadNativeAddon, nativeAddonPath, type AddonLoad, type NativeAddon } from './addon.js';
+export { setNativeThreads } from './threads.js';
 
 export const NATIVE_BACKEND = 'native';
 
