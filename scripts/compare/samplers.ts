@@ -4,7 +4,7 @@
  *   node dist/scripts/compare/samplers.js [--seeds 10] [--budgets 40,80,200]
  *     [--functions branin-2d,levy-10d] [--jobs 1] [--sampler '{"multivariate":true}']
  *     [--optuna-options '{"multivariate":true}'] [--optuna-cache FILE] [--no-optuna]
- *     [--json FILE]
+ *     [--workers 4] [--json FILE]
  *
  * For every function of `scripts/compare/functions.ts` and every seed s = 0..seeds-1, one
  * minimisation of max(budgets) trials runs with each sampler: ours is
@@ -20,6 +20,12 @@
  * The table prints, per function and budget, the median regret over seeds with its 25th
  * and 75th percentiles for each side, and the ratio of the medians (ours / Optuna).
  *
+ * `--workers W` (W > 1) also runs ours with W asynchronous workers (W trials outstanding:
+ * ask W, then tell the oldest and ask one more, as the CLI's parallel runner does; the
+ * study is created with `workers: W`, so the constant liar is on unless `--sampler` says
+ * otherwise) and prints it next to the sequential run with the ratio of the medians.
+ * Optuna always runs sequentially.
+ *
  * Runtime: Optuna runs in `--jobs` Python processes in parallel with ours (the machine
  * is shared; each process uses about one core). `--optuna-cache FILE` keeps Optuna's traces
  * in a JSON file keyed by function, seed, budget and options, so that tuning our sampler
@@ -33,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createStudy } from '../../src/study/api.js';
 import type { SamplerOption } from '../../src/study/api.js';
+import type { AskedTrial } from '../../src/study/study.js';
 import { spaceFromObject } from '../../src/config/api.js';
 import type { Params } from '../../src/core/search-space.js';
 import { FUNCTIONS, type TestFunction } from './functions.js';
@@ -53,28 +60,45 @@ function regretAt(trace: Trace, budget: number, minimum: number): number {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** One study of ours through the library API, on an in-memory SQLite storage. */
-async function runOurs(fn: TestFunction, seed: number, trials: number, options: Record<string, unknown>): Promise<Trace> {
+/**
+ * One study of ours through the library API, on an in-memory SQLite storage, with `workers`
+ * trials outstanding as the CLI's parallel runner keeps them: ask `workers` trials, then
+ * tell the oldest and ask one more until `trials` have been asked. With one worker this is
+ * the sequential ask/tell loop. The trace is in trial-number order, so the regret after b
+ * trials is over the first b asked, whatever was known when they were asked.
+ */
+async function runOurs(fn: TestFunction, seed: number, trials: number, options: Record<string, unknown>, workers: number): Promise<Trace> {
   const study = await createStudy({
     storage: ':memory:',
     name: `${fn.name}-${seed}`,
     direction: 'minimize',
     space: fn.space,
     sampler: { type: 'tpe', seed, ...options } as SamplerOption,
+    workers,
   });
-  const observed: number[] = [];
-  const truth: number[] = [];
+  const observed = new Array<number>(trials);
+  const truth = new Array<number>(trials);
   let seconds = 0;
-  for (let t = 0; t < trials; t++) {
+  const outstanding: AskedTrial[] = [];
+  const ask = async (): Promise<void> => {
     const start = process.hrtime.bigint();
-    const trial = await study.ask();
+    outstanding.push(await study.ask());
     seconds += Number(process.hrtime.bigint() - start) / 1e9;
-    const e = fn.evaluate(trial.params, seed, t);
+  };
+  let asked = 0;
+  for (; asked < Math.min(workers, trials); asked++) await ask();
+  for (let told = 0; outstanding.length > 0; told++) {
+    const trial = outstanding.shift()!;
+    const e = fn.evaluate(trial.params, seed, trial.number);
     await study.tell(trial.number, e.observed);
-    observed.push(e.observed);
-    truth.push(e.truth);
+    observed[trial.number] = e.observed;
+    truth[trial.number] = e.truth;
+    if (asked < trials) {
+      await ask();
+      asked++;
+    }
     // Let the Optuna processes, which wait on this thread for their values, go on.
-    if (t % 4 === 3) await tick();
+    if (told % 4 === 3) await tick();
   }
   await study.storage.close();
   return { observed, truth, seconds };
@@ -231,8 +255,11 @@ interface Cell {
   readonly function: string;
   readonly budget: number;
   readonly ours: Summary;
+  /** Ours with `--workers` trials outstanding (null with one worker). */
+  readonly parallel: Summary | null;
   readonly optuna: Summary | null;
   readonly oursRegrets: number[];
+  readonly parallelRegrets: number[] | null;
   readonly optunaRegrets: number[] | null;
 }
 
@@ -243,6 +270,7 @@ async function main(): Promise<void> {
       budgets: { type: 'string', default: '40,80,200' },
       functions: { type: 'string' },
       jobs: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '1' },
       sampler: { type: 'string', default: '{}' },
       'optuna-options': { type: 'string', default: '{}' },
       'optuna-cache': { type: 'string' },
@@ -262,6 +290,8 @@ async function main(): Promise<void> {
   if (wanted && functions.length !== wanted.length) {
     throw new RangeError(`unknown function in --functions; known: ${FUNCTIONS.map((f) => f.name).join(', ')}`);
   }
+  const workers = Number(args.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`--workers takes a positive integer, got ${args.workers}`);
   const oursOptions = parseOptions(args.sampler, '--sampler');
   const optunaOptions = parseOptions(args['optuna-options'], '--optuna-options');
   const started = Date.now();
@@ -274,44 +304,74 @@ async function main(): Promise<void> {
   const optunaRun = useOptuna ? runOptuna(script, Math.max(1, Number(args.jobs)), tasks, trials, optunaOptions, cache) : Promise.resolve(null);
 
   const ours = new Map<string, Trace>();
-  for (const { fn, seed } of tasks) ours.set(`${fn.name}|${seed}`, await runOurs(fn, seed, trials, oursOptions));
+  const parallel = workers > 1 ? new Map<string, Trace>() : null;
+  for (const { fn, seed } of tasks) {
+    ours.set(`${fn.name}|${seed}`, await runOurs(fn, seed, trials, oursOptions, 1));
+    parallel?.set(`${fn.name}|${seed}`, await runOurs(fn, seed, trials, oursOptions, workers));
+  }
   const optuna = await optunaRun;
   if (cache && cachePath) writeFileSync(cachePath, JSON.stringify(Object.fromEntries(cache)));
 
   const cells: Cell[] = [];
   for (const fn of functions) {
     for (const budget of budgets) {
-      const oursRegrets = seeds.map((s) => regretAt(ours.get(`${fn.name}|${s}`)!, budget, fn.minimum));
-      const optunaRegrets = optuna ? seeds.map((s) => regretAt(optuna.traces.get(`${fn.name}|${s}`)!, budget, fn.minimum)) : null;
-      cells.push({ function: fn.name, budget, ours: summarise(oursRegrets), optuna: optunaRegrets ? summarise(optunaRegrets) : null, oursRegrets, optunaRegrets });
+      const regrets = (m: Map<string, Trace>) => seeds.map((s) => regretAt(m.get(`${fn.name}|${s}`)!, budget, fn.minimum));
+      const oursRegrets = regrets(ours);
+      const parallelRegrets = parallel ? regrets(parallel) : null;
+      const optunaRegrets = optuna ? regrets(optuna.traces) : null;
+      cells.push({
+        function: fn.name,
+        budget,
+        ours: summarise(oursRegrets),
+        parallel: parallelRegrets ? summarise(parallelRegrets) : null,
+        optuna: optunaRegrets ? summarise(optunaRegrets) : null,
+        oursRegrets,
+        parallelRegrets,
+        optunaRegrets,
+      });
     }
   }
 
   const version = optuna?.version ?? '';
-  const header = ['function', 'trials', 'ours TPE', `Optuna ${version} TPE`, 'ours/Optuna'];
-  const rows = cells.map((c) => [c.function, String(c.budget), cell(c.ours), cell(c.optuna ?? undefined), c.optuna ? ratio(c.ours.median, c.optuna.median) : 'n/a']);
+  const type = String(oursOptions.type ?? 'tpe').toUpperCase();
+  const header = ['function', 'trials', `ours ${type}`, `Optuna ${version} TPE`, 'ours/Optuna'];
+  if (parallel) header.splice(3, 0, `ours ${type}, ${workers} workers`, `${workers} workers/1`);
+  const rows = cells.map((c) => {
+    const row = [c.function, String(c.budget), cell(c.ours), cell(c.optuna ?? undefined), c.optuna ? ratio(c.ours.median, c.optuna.median) : 'n/a'];
+    if (c.parallel) row.splice(3, 0, cell(c.parallel), ratio(c.parallel.median, c.ours.median));
+    return row;
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cols: string[]) => `| ${cols.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`Regret (f - f*) at the best observed trial: median over ${seeds.length} seeds [25th, 75th percentile]`);
   console.log(`ours: ${JSON.stringify({ type: 'tpe', ...oursOptions })}; Optuna: TPESampler(${JSON.stringify(optunaOptions)})`);
+  if (parallel) console.log(`ours with ${workers} workers: ${workers} trials outstanding (tell the oldest, ask one more), constant liar as the library sets it`);
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
   console.log('');
   for (const fn of functions) console.log(`  ${fn.name}: ${fn.description}`);
+  const geoMean = (pairs: readonly [number, number][]): string => {
+    const logs = pairs.filter(([a, b]) => a > 0 && b > 0).map(([a, b]) => Math.log(a / b));
+    return logs.length > 0 ? Math.exp(logs.reduce((s, v) => s + v, 0) / logs.length).toFixed(3) : 'n/a';
+  };
   const compared = cells.filter((c) => c.optuna);
   if (compared.length > 0) {
     const wins = compared.filter((c) => c.ours.median <= c.optuna!.median).length;
     console.log(`\nours median <= Optuna median in ${wins} of ${compared.length} cells`);
-    const logRatios = compared.filter((c) => c.optuna!.median > 0 && c.ours.median > 0).map((c) => Math.log(c.ours.median / c.optuna!.median));
-    if (logRatios.length > 0) console.log(`geometric mean of ours/Optuna: ${Math.exp(logRatios.reduce((s, v) => s + v, 0) / logRatios.length).toFixed(3)}`);
+    console.log(`geometric mean of ours/Optuna: ${geoMean(compared.map((c) => [c.ours.median, c.optuna!.median]))}`);
+  }
+  if (parallel) {
+    const within = cells.filter((c) => c.parallel!.median <= 1.1 * c.ours.median).length;
+    console.log(`${workers} workers within 10 % of 1 worker (median) in ${within} of ${cells.length} cells`);
+    console.log(`geometric mean of ${workers} workers/1 worker: ${geoMean(cells.map((c) => [c.parallel!.median, c.ours.median]))}`);
   }
   const ms = (m: Map<string, Trace> | undefined) => (m ? ((1000 * [...m.values()].reduce((s, t) => s + t.seconds, 0)) / (m.size * trials)).toFixed(2) : 'n/a');
-  console.log(`Sampling time per trial, ms: ours ${ms(ours)}, Optuna ${ms(optuna?.traces)}`);
+  console.log(`Sampling time per trial, ms: ours ${ms(ours)}${parallel ? `, ours with ${workers} workers ${ms(parallel)}` : ''}, Optuna ${ms(optuna?.traces)}`);
   console.log(`Total ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   if (args.json) {
-    writeFileSync(args.json, `${JSON.stringify({ seeds: seeds.length, budgets, optuna: version || null, ours_options: oursOptions, optuna_options: optunaOptions, cells }, null, 1)}\n`);
+    writeFileSync(args.json, `${JSON.stringify({ seeds: seeds.length, budgets, workers, optuna: version || null, ours_options: oursOptions, optuna_options: optunaOptions, cells }, null, 1)}\n`);
   }
 }
 

@@ -75,7 +75,7 @@ export const DEFAULT_SAMPLER: SamplerSettings = {
   seed: 42,
   n_startup_trials: 10,
   n_ei_candidates: 24,
-  multivariate: false,
+  multivariate: true,
   constant_liar: null,
 };
 

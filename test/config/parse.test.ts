@@ -87,7 +87,7 @@ test('defaults fill every setting left out', () => {
     },
     metrics: { ignore_classes: [] },
     budget: { trials: 20, epochs: 10 },
-    sampler: { type: 'tpe', seed: 42, n_startup_trials: 10, n_ei_candidates: 24, multivariate: false, constant_liar: null },
+    sampler: { type: 'tpe', seed: 42, n_startup_trials: 10, n_ei_candidates: 24, multivariate: true, constant_liar: null },
     pruner: { type: 'asha', min_resource: 3, reduction_factor: 3, min_early_stopping_rate: 0, bootstrap_count: 0 },
     early_stopping: { monitor: 'val_loss', patience: 5, min_delta: 0, restore_best_weights: true },
     lr_schedule: { monitor: 'val_loss', factor: 0.1, patience: 2, min_lr: 1e-6 },

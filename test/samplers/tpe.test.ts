@@ -176,10 +176,10 @@ test('TPE beats random search on a 2-D quadratic (median best over 5 seeds, 60 t
   assert.ok(mv < rnd / 3, `multivariate TPE ${mv} vs random ${rnd}`);
 });
 
-test('multivariate is opt-in, and joint candidates follow a diagonal valley better than independent ones', () => {
-  assert.equal(new TPESampler({ seed: 0 }).multivariate, false);
+test('multivariate is the default, and joint candidates follow a diagonal valley better than independent ones', () => {
+  assert.equal(new TPESampler({ seed: 0 }).multivariate, true);
   // Without the key, as createSampler builds it from settings that leave it out.
-  assert.equal((createSampler({ type: 'tpe', seed: 0 }) as TPESampler).multivariate, false);
+  assert.equal((createSampler({ type: 'tpe', seed: 0 }) as TPESampler).multivariate, true);
   // A narrow valley along x = y: good trials lie on the diagonal, which only a joint
   // kernel keeps (independent kernels propose x and y from different good trials).
   const space: SearchSpace = [

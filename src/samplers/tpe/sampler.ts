@@ -19,10 +19,9 @@ export interface TPESamplerOptions {
   readonly nEiCandidates?: number;
   /**
    * Decide jointly the parameters all finished trials share (one Parzen estimator over
-   * them) instead of each on its own. Default false, as `sampler.multivariate` in
-   * `src/config/defaults.ts`: turning it on changes every seeded study's proposals, so the
-   * shipped default moves only with the measurements of docs/algorithms.md ("TPE compared
-   * with Optuna").
+   * them) instead of each on its own. Default true, as `sampler.multivariate` in
+   * `src/config/defaults.ts` and Optuna 5.0 (docs/algorithms.md, "Choosing the default
+   * sampler", has the measurements).
    */
   readonly multivariate?: boolean;
   /** Count RUNNING trials in the bad group so parallel workers spread out. Default false. */
@@ -231,7 +230,7 @@ export class TPESampler implements Sampler {
     this.seed = options.seed ?? randomSeed();
     this.nStartupTrials = options.nStartupTrials ?? 10;
     this.nEiCandidates = options.nEiCandidates ?? 24;
-    this.multivariate = options.multivariate ?? false;
+    this.multivariate = options.multivariate ?? true;
     this.constantLiar = options.constantLiar ?? false;
     this.gamma = options.gamma ?? defaultGamma;
     if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0) {
