@@ -21,19 +21,44 @@ params:
   dataset: {type: categorical, choices: [smote, oversampled]}
 `;
 
-/** Starts `hpsearch run` in its own process group and SIGKILLs the whole group after `ms`. */
-function runAndKill(args: string[], env: Record<string, string>, ms: number): Promise<void> {
+/** What the study file holds so far (nothing while it does not exist or has no tables yet). */
+function progress(db: string): { study: boolean; epochs: number; running: number } {
+  const none = { study: false, epochs: 0, running: 0 };
+  if (!existsSync(db)) return none;
+  try {
+    const conn = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      const study = conn.prepare('SELECT COUNT(*) AS n FROM studies').get() as { n: number };
+      const epochs = conn.prepare('SELECT COUNT(*) AS n FROM trial_intermediate_values').get() as { n: number };
+      const running = conn.prepare("SELECT COUNT(*) AS n FROM trials WHERE state = 'RUNNING'").get() as { n: number };
+      return { study: study.n > 0, epochs: epochs.n, running: running.n };
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return none; // being created: no tables yet
+  }
+}
+
+/**
+ * Starts `hpsearch run` in its own process group and SIGKILLs the whole group as soon as the
+ * study file shows `ready` (a state, not a moment: the test holds however slow the machine);
+ * a run that ends first is not killed.
+ */
+function runAndKillWhen(args: string[], env: Record<string, string>, ready: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
-    const timer = setTimeout(() => {
+    const poll = setInterval(() => {
+      if (!ready()) return;
+      clearInterval(poll);
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         // already gone
       }
-    }, ms);
+    }, 25);
     child.on('exit', () => {
-      clearTimeout(timer);
+      clearInterval(poll);
       resolve();
     });
   });
@@ -47,8 +72,18 @@ test('after repeated SIGKILLs of the whole process group, resume ends with exact
     const log = join(dir, 'epochs.log');
     writeFileSync(yaml, YAML);
     const env = { HPSEARCH_EPOCH_LOG: log };
-    // Kill at moments spread over start-up, data preparation, training and checkpointing.
-    for (const ms of [2500, 4200, 3100, 5600, 3800]) await runAndKill(['run', yaml, '--db', db, '--json'], env, ms);
+    const args = ['run', yaml, '--db', db, '--json'];
+    // First right after the study is created (data preparation, the first trials starting),
+    // then four times in the middle of training: as soon as a new epoch is stored while a
+    // trial is RUNNING, so every one of those kills hits a trial with a checkpoint to resume.
+    await runAndKillWhen(args, env, () => progress(db).study);
+    for (let round = 0; round < 4; round++) {
+      const before = progress(db).epochs;
+      await runAndKillWhen(args, env, () => {
+        const p = progress(db);
+        return p.epochs > before && p.running > 0;
+      });
+    }
     const final = hpsearch(['resume', 'killed', '--db', db, '--json'], { timeoutMs: 300_000, env });
     assert.equal(final.code, 0, final.stderr);
 
