@@ -94,6 +94,15 @@ function sequencesAttr(attrs: tf.NamedAttrMap | undefined): boolean {
   return attrs?.['returnSequences'] === true;
 }
 
+/**
+ * Rows per call of the addon in inference. A forward pass writes the gates the backward pass
+ * needs ([B, T, 5H]); in inference nothing keeps them, yet at the validation batch (256) of the
+ * seed's best CNN-GRU they are 245 MB per layer. Rows of a GRU are independent, so inference
+ * runs the batch in slices of this many rows over one scratch of their gates (31 MB there),
+ * with the same numbers (test/models/gru-fused.test.ts compares them bit for bit).
+ */
+export const INFERENCE_ROWS = 32;
+
 /** The named inputs, all present (tfjs types every input of a kernel as optional). */
 function required<K extends string>(inputs: tf.NamedTensorInfoMap, names: readonly K[]): Record<K, tf.TensorInfo> {
   const out = {} as Record<K, tf.TensorInfo>;
@@ -115,12 +124,21 @@ function forwardKernel(gru: GruAddon): tf.KernelFunc {
     const sequences = sequencesAttr(attrs);
     const outShape = sequences ? [B, T, H] : [B, H];
     const out = uninitialised(B * (sequences ? T : 1) * H);
+    const weights = [storage(backend, kernel, 'kernel'), storage(backend, recurrentKernel, 'recurrentKernel'), storage(backend, bias, 'bias'), storage(backend, recurrentBias, 'recurrentBias')] as const;
+    const xs = storage(backend, x, 'x');
+    if (attrs?.['inference'] === true) {
+      // No gates to save: slices of rows over one scratch, and an empty `saved` (see INFERENCE_ROWS).
+      const rows = Math.min(B, INFERENCE_ROWS);
+      const scratch = uninitialised(rows * T * 5 * H);
+      const outRow = (sequences ? T : 1) * H;
+      for (let b0 = 0; b0 < B; b0 += rows) {
+        const n = Math.min(rows, B - b0);
+        gru.gruForward(n, T, I, H, sequences, xs.subarray(b0 * T * I, (b0 + n) * T * I), ...weights, out.subarray(b0 * outRow, (b0 + n) * outRow), scratch.subarray(0, n * T * 5 * H));
+      }
+      return [output(backend, out, outShape), output(backend, new Float32Array(0), [B, T, 0])];
+    }
     const saved = uninitialised(B * T * 5 * H);
-    gru.gruForward(
-      B, T, I, H, sequences,
-      storage(backend, x, 'x'), storage(backend, kernel, 'kernel'), storage(backend, recurrentKernel, 'recurrentKernel'),
-      storage(backend, bias, 'bias'), storage(backend, recurrentBias, 'recurrentBias'), out, saved,
-    );
+    gru.gruForward(B, T, I, H, sequences, xs, ...weights, out, saved);
     return [output(backend, out, outShape), output(backend, saved, [B, T, 5 * H])];
   };
 }

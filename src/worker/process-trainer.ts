@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../config/settings.js';
 import type { TrialResult } from '../train/result.js';
+import { processPeakRssBytes, type PeakMemory } from './peak-memory.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler, Trainer } from './trainer.js';
 import { superviseWorker, type Channel, type FromWorker, type ProcessStart, type ToWorker } from './protocol.js';
@@ -34,6 +35,9 @@ export class ProcessTrainer implements Trainer {
   readonly #cacheDir: string;
   readonly #backend: BackendName;
   readonly #children = new Set<ChildProcess>();
+  /** Each finished child's peak RSS, and the most children alive at once. */
+  readonly #childPeaks: number[] = [];
+  #concurrent = 0;
 
   constructor(opts: { cacheDir: string; backend: BackendName }) {
     this.#cacheDir = opts.cacheDir;
@@ -47,11 +51,16 @@ export class ProcessTrainer implements Trainer {
     // the default JSON channel would turn into an object of numbers.
     const child = fork(ENTRY, ['worker'], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     this.#children.add(child);
+    this.#concurrent = Math.max(this.#concurrent, this.#children.size);
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => {
       stderr = (stderr + b.toString()).slice(-4000);
     });
     const channel = childChannel(child);
+    // Subscribed before the protocol's side, so the peak is recorded before the trial resolves.
+    const stopWatching = channel.onMessage((m) => {
+      if ((m.type === 'result' || m.type === 'error') && typeof m.maxRssBytes === 'number') this.#childPeaks.push(m.maxRssBytes);
+    });
     void channel.send({ type: 'start', task, cacheDir: this.#cacheDir, backend: this.#backend });
     const worker = superviseWorker(channel, onEpoch, signal);
     const died = new Promise<never>((_, reject) => {
@@ -71,7 +80,12 @@ export class ProcessTrainer implements Trainer {
       return await Promise.race([worker.result, died]);
     } finally {
       worker.dispose();
+      stopWatching();
     }
+  }
+
+  peakMemory(): PeakMemory {
+    return { processBytes: processPeakRssBytes(), workerProcessBytes: [...this.#childPeaks], concurrent: this.#concurrent };
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,8 @@
  *     worker → study:  epoch {epoch, metrics}     after each epoch, once its checkpoint is written
  *     study → worker:  decision {epoch, decision} the answer (continue / prune) to that epoch
  *     study → worker:  stop                       interrupt: end the trial at the next step
- *     worker → study:  result {result} | error {name, message}   the trial's end, exactly once
+ *     worker → study:  result {result} | error {name, message}   the trial's end, exactly once,
+ *                      with the worker's peak RSS (maxRssBytes; a child process's own, peak-memory.ts)
  *
  * A COMPLETE result carries the trial's best weights (`TrialResult.model`, bytes), so that
  * the study process keeps them in the storage; messages are therefore structured clones
@@ -21,6 +22,7 @@ import type { BackendName } from '../config/settings.js';
 import type { Metrics } from '../core/trial.js';
 import type { EpochDecision } from '../train/options.js';
 import type { TrialResult } from '../train/result.js';
+import { processPeakRssBytes } from './peak-memory.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler } from './trainer.js';
 
@@ -30,8 +32,8 @@ export type ToWorker = { readonly type: 'decision'; readonly epoch: number; read
 /** Worker → study process. */
 export type FromWorker =
   | { readonly type: 'epoch'; readonly epoch: number; readonly metrics: Metrics }
-  | { readonly type: 'result'; readonly result: TrialResult }
-  | { readonly type: 'error'; readonly name: string; readonly message: string };
+  | { readonly type: 'result'; readonly result: TrialResult; readonly maxRssBytes?: number }
+  | { readonly type: 'error'; readonly name: string; readonly message: string; readonly maxRssBytes?: number };
 
 /** The first message to a worker process: its trial, and where the study's data are cached. */
 export interface ProcessStart {
@@ -132,7 +134,7 @@ export async function serveTrial(channel: Channel<ToWorker, FromWorker>, train: 
     } catch (err) {
       end = errorMessage(err);
     }
-    await channel.send(end);
+    await channel.send({ ...end, maxRssBytes: processPeakRssBytes() });
   } finally {
     unsubscribe();
   }
