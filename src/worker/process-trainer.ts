@@ -35,8 +35,9 @@ export class ProcessTrainer implements Trainer {
   readonly #cacheDir: string;
   readonly #backend: BackendName;
   readonly #children = new Set<ChildProcess>();
-  /** Each finished child's peak RSS, and the most children alive at once. */
+  /** Each finished child's peak RSS, and the most trials training at once. */
   readonly #childPeaks: number[] = [];
+  #training = 0;
   #concurrent = 0;
 
   constructor(opts: { cacheDir: string; backend: BackendName }) {
@@ -51,7 +52,8 @@ export class ProcessTrainer implements Trainer {
     // the default JSON channel would turn into an object of numbers.
     const child = fork(ENTRY, ['worker'], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     this.#children.add(child);
-    this.#concurrent = Math.max(this.#concurrent, this.#children.size);
+    this.#training++;
+    this.#concurrent = Math.max(this.#concurrent, this.#training);
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => {
       stderr = (stderr + b.toString()).slice(-4000);
@@ -81,6 +83,7 @@ export class ProcessTrainer implements Trainer {
     } finally {
       worker.dispose();
       stopWatching();
+      this.#training--;
     }
   }
 

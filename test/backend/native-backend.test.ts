@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { AUTO_ORDER, describeBackend, initBackend, releaseBackendMemory } from '../../src/backend/index.js';
 import { loadNativeAddon, nativeAddonPath } from '../../src/backend/native/index.js';
-import { recyclerOf } from '../../src/backend/native/output-recycler.js';
+import { HEADROOM, recyclerOf } from '../../src/backend/native/output-recycler.js';
 import { buildModel } from '../../src/models/index.js';
 import type { Params } from '../../src/core/search-space.js';
 import { relativeError } from './helpers.js';
@@ -153,7 +153,7 @@ describe('native output-array recycling', { skip }, () => {
       void tf.sum(y);
     });
 
-  it('keeps no more than one step had live at once, whatever other batch sizes follow', async () => {
+  it('owns no more than twice what one step had live at once, whatever other batch sizes follow', async () => {
     await initBackend('native');
     const recycler = recyclerOf(tf.backend())!;
     releaseBackendMemory();
@@ -162,11 +162,11 @@ describe('native output-array recycling', { skip }, () => {
     // The 12 activations of the step at least (the last batch's own are the most a step holds).
     assert.ok(highWater >= 12 * 64 * 11 * 17 * 16 * 4, `high-water mark ${highWater}`);
     assert.ok(recycler.bytes > 0, 'the step left its arrays for the next one');
-    // 24 smaller batch sizes, each needing arrays of its own: a fixed cap kept them all (24 steps' worth).
+    // 24 smaller batch sizes, each needing arrays of its own: a fixed cap kept them all (~20 steps' worth).
     for (let batch = 63; batch >= 40; batch--) {
       tapeStep(batch);
       assert.equal(recycler.highWaterBytes, highWater, `batch ${batch}`);
-      assert.ok(recycler.bytes + recycler.live <= highWater, `batch ${batch}: kept ${recycler.bytes} + live ${recycler.live} > ${highWater}`);
+      assert.ok(recycler.bytes + recycler.live <= HEADROOM * highWater, `batch ${batch}: kept ${recycler.bytes} + live ${recycler.live} > ${HEADROOM} × ${highWater}`);
     }
   });
 
@@ -181,7 +181,7 @@ describe('native output-array recycling', { skip }, () => {
     assert.equal(recycler.highWaterBytes, recycler.live);
     tapeStep(16);
     assert.ok(recycler.highWaterBytes < before / 2, `a quarter-sized step: ${recycler.highWaterBytes} of ${before}`);
-    assert.ok(recycler.bytes + recycler.live <= recycler.highWaterBytes);
+    assert.ok(recycler.bytes + recycler.live <= HEADROOM * recycler.highWaterBytes);
   });
 });
 
