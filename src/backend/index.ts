@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { BackendName } from '../config/settings.js';
 import { prepareNativeBackend } from './native/index.js';
+import { clearRecycler } from './native/output-recycler.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 export type ResolvedBackendName = Exclude<BackendName, 'auto'>;
@@ -223,6 +224,15 @@ export async function initBackend(name: BackendName): Promise<BackendInfo> {
 export function describeBackend(info: BackendInfo): string {
   const details = [info.native ? 'native' : null, info.simd === true ? 'SIMD' : null, `${info.threads} thread${info.threads === 1 ? '' : 's'}`];
   return `${info.name} ${info.version} (${details.filter((d) => d !== null).join(', ')})`;
+}
+
+/**
+ * Frees what the active backend keeps between steps for reuse (the native backend's output
+ * arrays, src/backend/native/output-recycler.ts): called when a trial ends, so that an idle
+ * worker holds no trial's buffers and the next trial's model sizes the pool afresh.
+ */
+export function releaseBackendMemory(): void {
+  clearRecycler(tf.backend());
 }
 
 export { registerWasmTrainingKernels } from './wasm-kernels/index.js';

@@ -18,6 +18,7 @@ import { openExisting, openForWrite, pickStudy, positiveIntFlag, storageTarget, 
 import { checkDbFile, checkDbFolder } from './db-file.js';
 import { printLeaderboard } from './leaderboard.js';
 import type { Isolation } from './isolation.js';
+import { describePeakMemory } from '../worker/peak-memory.js';
 import { INTERRUPTED_EXIT_CODE, interruptOnSignals } from './interrupt.js';
 
 interface RunFlags {
@@ -210,7 +211,7 @@ async function execute(storage: Storage, where: StorageTarget, record: StudyReco
     observer.close();
   }
   if (!f.json) {
-    console.log(`\nstudy ${settings.study}: ${summary.wallS.toFixed(1)} s wall, worker utilisation ${(summary.utilisation * 100).toFixed(0)} %`);
+    console.log(`\nstudy ${settings.study}: ${summary.wallS.toFixed(1)} s wall, worker utilisation ${(summary.utilisation * 100).toFixed(0)} %, ${describePeakMemory(summary.peakMemory)}`);
     console.log(`top of the leaderboard (${settings.objective.metric}, ${settings.objective.direction}):`);
     printLeaderboard(await storage.leaderboard(record.id, { top: 5 }), 'table', settings.objective.metric);
   }

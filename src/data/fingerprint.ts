@@ -20,15 +20,18 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 }
 
 /** Little-endian bytes of float32 values (the hash must not depend on the host's byte order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function float32LE(values: Float32Array): Uint8Array {
-  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  if (le) return bytesOf(values);
+  if (LITTLE_ENDIAN) return bytesOf(values);
   const out = new DataView(new ArrayBuffer(values.length * 4));
   values.forEach((v, i) => out.setFloat32(i * 4, v, true));
   return new Uint8Array(out.buffer);
 }
 
+/** Little-endian bytes of int32 values: the array itself on a little-endian host (no copy of a per-sample array). */
 function int32LE(values: Int32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return bytesOf(values);
   const out = new DataView(new ArrayBuffer(values.length * 4));
   values.forEach((v, i) => out.setInt32(i * 4, v, true));
   return new Uint8Array(out.buffer);

@@ -127,7 +127,9 @@ function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 24);
 }
 
+/** `a` on a SharedArrayBuffer: itself when it already is one (the labels of an HDF5 file), else a copy. */
 function sharedInt32(a: Int32Array): Int32Array {
+  if (a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a;
   const v = new Int32Array(new SharedArrayBuffer(a.byteLength));
   v.set(a);
   return v;

@@ -53,9 +53,10 @@ function unpack(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor[]
 
 /** The op over the HpGruForward/HpGruBackward kernels of the active backend ('native' and 'wasm'). */
 function kernelOp(returnSequences: boolean): GruOp {
-  const attrs = { returnSequences };
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>): GradResult => {
     const { inputs, save } = unpack(args);
+    // No gradient being recorded (a validation or test pass): the kernel need not keep the gates.
+    const attrs = { returnSequences, inference: tf.engine().state.gradientDepth === 0 };
     const [x, kernel, recurrentKernel, bias, recurrentBias] = inputs;
     const [out, saved] = tf.engine().runKernel(GRU_FORWARD_KERNEL, { x, kernel, recurrentKernel, bias, recurrentBias }, attrs) as tf.Tensor[];
     save([x, kernel, recurrentKernel, saved]);

@@ -79,6 +79,12 @@ export function nativeGruUsable(): boolean {
  * array per step costs a page fault per 4 KiB on first write — the saved gates alone are 15 MB
  * per layer at the seed-best size, ~0.7 ms per MB.
  */
+/** A float32 array without zero-filling, for a scratch the addon overwrites entirely. */
+function uninitialised(length: number): Float32Array {
+  const bytes = Buffer.allocUnsafeSlow(length * Float32Array.BYTES_PER_ELEMENT);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+}
+
 function input(backend: CpuBackend, t: tf.TensorInfo, what: string): Float32Array {
   if (t.dtype !== 'float32') throw new Error(`${GRU_FORWARD_KERNEL}: '${what}' is not float32 (dtype ${t.dtype})`);
   return f32(backend, t);
@@ -87,6 +93,15 @@ function input(backend: CpuBackend, t: tf.TensorInfo, what: string): Float32Arra
 function sequencesAttr(attrs: tf.NamedAttrMap | undefined): boolean {
   return attrs?.['returnSequences'] === true;
 }
+
+/**
+ * Rows per call of the addon in inference. A forward pass writes the gates the backward pass
+ * needs ([B, T, 5H]); in inference nothing keeps them, yet at the validation batch (256) of the
+ * seed's best CNN-GRU they are 245 MB per layer. Rows of a GRU are independent, so inference
+ * runs the batch in slices of this many rows over one scratch of their gates (31 MB there),
+ * with the same numbers (test/models/gru-fused.test.ts compares them bit for bit).
+ */
+export const INFERENCE_ROWS = 32;
 
 /** The named inputs, all present (tfjs types every input of a kernel as optional). */
 function required<K extends string>(inputs: tf.NamedTensorInfoMap, names: readonly K[]): Record<K, tf.TensorInfo> {
@@ -109,12 +124,22 @@ function forwardKernel(gru: GruAddon): tf.KernelFunc {
     const sequences = sequencesAttr(attrs);
     const outShape = sequences ? [B, T, H] : [B, H];
     const out = outputArray(backend, B * (sequences ? T : 1) * H);
+    const weights = [input(backend, kernel, 'kernel'), input(backend, recurrentKernel, 'recurrentKernel'), input(backend, bias, 'bias'), input(backend, recurrentBias, 'recurrentBias')] as const;
+    const xs = input(backend, x, 'x');
+    if (attrs?.['inference'] === true) {
+      // No gates to save: slices of rows over one scratch, and an empty `saved` (see INFERENCE_ROWS).
+      const rows = Math.min(B, INFERENCE_ROWS);
+      // Not from the recycler: it never becomes a tensor, so the recycler would count it live forever.
+      const scratch = uninitialised(rows * T * 5 * H);
+      const outRow = (sequences ? T : 1) * H;
+      for (let b0 = 0; b0 < B; b0 += rows) {
+        const n = Math.min(rows, B - b0);
+        gru.gruForward(n, T, I, H, sequences, xs.subarray(b0 * T * I, (b0 + n) * T * I), ...weights, out.subarray(b0 * outRow, (b0 + n) * outRow), scratch.subarray(0, n * T * 5 * H));
+      }
+      return [output(backend, outShape, out), output(backend, [B, T, 0], new Float32Array(0))];
+    }
     const saved = outputArray(backend, B * T * 5 * H);
-    gru.gruForward(
-      B, T, I, H, sequences,
-      input(backend, x, 'x'), input(backend, kernel, 'kernel'), input(backend, recurrentKernel, 'recurrentKernel'),
-      input(backend, bias, 'bias'), input(backend, recurrentBias, 'recurrentBias'), out, saved,
-    );
+    gru.gruForward(B, T, I, H, sequences, xs, ...weights, out, saved);
     return [output(backend, outShape, out), output(backend, [B, T, 5 * H], saved)];
   };
 }

@@ -3,6 +3,7 @@ import type { StudySettings } from '../config/settings.js';
 import type { Storage, StudyRecord } from '../storage/types.js';
 import type { RunObserver } from '../core/events.js';
 import type { Trainer } from '../worker/trainer.js';
+import { ownPeakMemory, type PeakMemory } from '../worker/peak-memory.js';
 import { FINISHED_STATES, type FrozenTrial } from '../core/trial.js';
 import { expectedBackend } from '../backend/probe.js';
 import { configFromRecord } from './api.js';
@@ -54,6 +55,8 @@ export interface RunSummary {
   readonly wallS: number;
   /** Sum of trial busy time / (workers × wall time). */
   readonly utilisation: number;
+  /** The most memory the run's training took (this process, and its worker processes if any). */
+  readonly peakMemory: PeakMemory;
   readonly ranHere: number;
 }
 
@@ -221,7 +224,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<RunSummary> {
   await study.refresh();
   const best = study.bestTrial;
   observer.emit({ event: 'study_end', study: settings.study, counts, best: best ? { trial: best.number, value: best.value } : null, wall_s: wallS });
-  return { interrupted: stop.signal.aborted, wallS, utilisation: wallS > 0 ? busyS / (workers * wallS) : 0, ranHere };
+  return { interrupted: stop.signal.aborted, wallS, utilisation: wallS > 0 ? busyS / (workers * wallS) : 0, ranHere, peakMemory: trainer.peakMemory?.() ?? ownPeakMemory() };
 }
 
 async function countsOf(storage: Storage, studyId: number): Promise<Record<string, number>> {

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../config/settings.js';
 import type { TrialResult } from '../train/result.js';
+import { processPeakRssBytes, type PeakMemory } from './peak-memory.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler, Trainer } from './trainer.js';
 import { KernelThreadBudget, kernelCores } from './kernel-threads.js';
@@ -36,6 +37,10 @@ export class ProcessTrainer implements Trainer {
   readonly #backend: BackendName;
   readonly #children = new Set<ChildProcess>();
   readonly #budget: KernelThreadBudget;
+  /** Each finished child's peak RSS, and the most trials training at once. */
+  readonly #childPeaks: number[] = [];
+  #training = 0;
+  #concurrent = 0;
 
   /** `kernelThreads`: the cores the running trials share (default kernelCores()). */
   constructor(opts: { cacheDir: string; backend: BackendName; kernelThreads?: number }) {
@@ -51,11 +56,17 @@ export class ProcessTrainer implements Trainer {
     // the default JSON channel would turn into an object of numbers.
     const child = fork(ENTRY, ['worker'], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     this.#children.add(child);
+    this.#training++;
+    this.#concurrent = Math.max(this.#concurrent, this.#training);
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => {
       stderr = (stderr + b.toString()).slice(-4000);
     });
     const channel = childChannel(child);
+    // Subscribed before the protocol's side, so the peak is recorded before the trial resolves.
+    const stopWatching = channel.onMessage((m) => {
+      if ((m.type === 'result' || m.type === 'error') && typeof m.maxRssBytes === 'number') this.#childPeaks.push(m.maxRssBytes);
+    });
     void channel.send({ type: 'start', task, cacheDir: this.#cacheDir, backend: this.#backend });
     const worker = superviseWorker(channel, onEpoch, signal);
     // After the start message (the child keeps messages that come before it listens).
@@ -78,7 +89,13 @@ export class ProcessTrainer implements Trainer {
     } finally {
       leave();
       worker.dispose();
+      stopWatching();
+      this.#training--;
     }
+  }
+
+  peakMemory(): PeakMemory {
+    return { processBytes: processPeakRssBytes(), workerProcessBytes: [...this.#childPeaks], concurrent: this.#concurrent };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,8 @@
  *     study → worker:  decision {epoch, decision} the answer (continue / prune) to that epoch
  *     study → worker:  stop                       interrupt: end the trial at the next step
  *     study → worker:  threads {threads}          the trial's share of the cores for its kernels (kernel-threads.ts), at any time
- *     worker → study:  result {result} | error {name, message}   the trial's end, exactly once
+ *     worker → study:  result {result} | error {name, message}   the trial's end, exactly once,
+ *                      with the worker's peak RSS (maxRssBytes; a child process's own, peak-memory.ts)
  *
  * A COMPLETE result carries the trial's best weights (`TrialResult.model`, bytes), so that
  * the study process keeps them in the storage; messages are therefore structured clones
@@ -22,6 +23,7 @@ import type { BackendName } from '../config/settings.js';
 import type { Metrics } from '../core/trial.js';
 import type { EpochDecision } from '../train/options.js';
 import type { TrialResult } from '../train/result.js';
+import { processPeakRssBytes } from './peak-memory.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler } from './trainer.js';
 
@@ -34,8 +36,8 @@ export type ToWorker =
 /** Worker → study process. */
 export type FromWorker =
   | { readonly type: 'epoch'; readonly epoch: number; readonly metrics: Metrics }
-  | { readonly type: 'result'; readonly result: TrialResult }
-  | { readonly type: 'error'; readonly name: string; readonly message: string };
+  | { readonly type: 'result'; readonly result: TrialResult; readonly maxRssBytes?: number }
+  | { readonly type: 'error'; readonly name: string; readonly message: string; readonly maxRssBytes?: number };
 
 /** The first message to a worker process: its trial, and where the study's data are cached. */
 export interface ProcessStart {
@@ -153,7 +155,7 @@ export async function serveTrial(
     } catch (err) {
       end = errorMessage(err);
     }
-    await channel.send(end);
+    await channel.send({ ...end, maxRssBytes: processPeakRssBytes() });
   } finally {
     unsubscribe();
   }

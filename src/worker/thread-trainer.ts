@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import type { DataRef } from '../data/prepare.js';
 import type { BackendName } from '../config/settings.js';
 import type { TrialResult } from '../train/result.js';
+import { ownPeakMemory, type PeakMemory } from './peak-memory.js';
 import type { TrialTask } from './task.js';
 import type { EpochHandler, Trainer } from './trainer.js';
 import type { ThreadTaskInput } from './thread-entry.js';
@@ -55,6 +56,11 @@ export class ThreadTrainer implements Trainer {
       worker.dispose();
       port1.close();
     }
+  }
+
+  /** Worker threads are part of this process: its maxRSS is theirs too. */
+  peakMemory(): PeakMemory {
+    return ownPeakMemory();
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import type { BackendName } from '../config/settings.js';
 import type { DataRef } from '../data/prepare.js';
 import { prepareStudyData } from '../data/prepare.js';
 import type { BackendInfo } from '../backend/index.js';
-import { initBackend, setKernelThreads } from '../backend/index.js';
+import { initBackend, releaseBackendMemory, setKernelThreads } from '../backend/index.js';
 import type { EpochDecision } from '../train/options.js';
 import type { Metrics } from '../core/trial.js';
 import type { TrialResult } from '../train/result.js';
@@ -43,7 +43,13 @@ export async function trainHere(task: TrialTask, opts: TrainHereOptions): Promis
     'cacheDir' in opts.data
       ? (await prepareStudyData(task.settings.data, { cacheDir: opts.data.cacheDir, smote: trainingDataOptions(task).balancing === 'smote' })).ref
       : opts.data;
-  const result = await runTrialTask(task, ref, opts.onEpoch, opts.signal, { checkpoint: opts.checkpoint });
+  let result: TrialResult;
+  try {
+    result = await runTrialTask(task, ref, opts.onEpoch, opts.signal, { checkpoint: opts.checkpoint });
+  } finally {
+    // A worker thread lives on between trials: it keeps no trial's kernel buffers while idle.
+    releaseBackendMemory();
+  }
   if (result.backend !== backend.name && result.backend !== backend.tfjsBackend) {
     throw new Error(`trial ran on ${result.backend}, expected ${backend.name}`);
   }

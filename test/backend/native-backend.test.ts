@@ -14,9 +14,9 @@ import { Worker } from 'node:worker_threads';
 
 import * as tf from '@tensorflow/tfjs';
 
-import { AUTO_ORDER, describeBackend, initBackend } from '../../src/backend/index.js';
+import { AUTO_ORDER, describeBackend, initBackend, releaseBackendMemory } from '../../src/backend/index.js';
 import { loadNativeAddon, nativeAddonPath } from '../../src/backend/native/index.js';
-import { recyclerOf } from '../../src/backend/native/output-recycler.js';
+import { HEADROOM, recyclerOf } from '../../src/backend/native/output-recycler.js';
 import { buildModel } from '../../src/models/index.js';
 import type { Params } from '../../src/core/search-space.js';
 import { relativeError } from './helpers.js';
@@ -143,6 +143,45 @@ describe('native output-array recycling', { skip }, () => {
     for (let i = 0; i < 5; i++) step();
     assert.equal(recycler.misses, misses);
     x.dispose();
+  });
+
+  /** A step that keeps every output alive until it ends, as a gradient tape does: 12 activations of [batch, 11, 17, 16]. */
+  const tapeStep = (batch: number): void =>
+    tf.tidy(() => {
+      let y = tf.randomNormal([batch, 11, 17, 16], 0, 1, 'float32', batch);
+      for (let i = 0; i < 6; i++) y = tf.relu(tf.add(y, 0.5));
+      void tf.sum(y);
+    });
+
+  it('owns no more than twice what one step had live at once, whatever other batch sizes follow', async () => {
+    await initBackend('native');
+    const recycler = recyclerOf(tf.backend())!;
+    releaseBackendMemory();
+    tapeStep(64);
+    const highWater = recycler.highWaterBytes;
+    // The 12 activations of the step at least (the last batch's own are the most a step holds).
+    assert.ok(highWater >= 12 * 64 * 11 * 17 * 16 * 4, `high-water mark ${highWater}`);
+    assert.ok(recycler.bytes > 0, 'the step left its arrays for the next one');
+    // 24 smaller batch sizes, each needing arrays of its own: a fixed cap kept them all (~20 steps' worth).
+    for (let batch = 63; batch >= 40; batch--) {
+      tapeStep(batch);
+      assert.equal(recycler.highWaterBytes, highWater, `batch ${batch}`);
+      assert.ok(recycler.bytes + recycler.live <= HEADROOM * highWater, `batch ${batch}: kept ${recycler.bytes} + live ${recycler.live} > ${HEADROOM} × ${highWater}`);
+    }
+  });
+
+  it("a trial's end frees every kept array, and the next trial's steps size the pool afresh", async () => {
+    await initBackend('native');
+    const recycler = recyclerOf(tf.backend())!;
+    tapeStep(64);
+    const before = recycler.highWaterBytes;
+    assert.ok(recycler.bytes > 0);
+    releaseBackendMemory();
+    assert.equal(recycler.bytes, 0);
+    assert.equal(recycler.highWaterBytes, recycler.live);
+    tapeStep(16);
+    assert.ok(recycler.highWaterBytes < before / 2, `a quarter-sized step: ${recycler.highWaterBytes} of ${before}`);
+    assert.ok(recycler.bytes + recycler.live <= HEADROOM * recycler.highWaterBytes);
   });
 });
 

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -25,6 +25,25 @@ interface Row {
   seed: number;
 }
 
+/**
+ * The end-of-run line names a plausible peak RSS: more than a Node process with tfjs loaded
+ * holds (50 MB) and less than the machine has; with worker processes, their part is added.
+ */
+function checkPeakRss(stdout: string, isolation: 'processes' | null): void {
+  const line = /worker utilisation \d+ %, peak RSS (\d+\.\d+) GB(?: \(this process (\d+\.\d+) GB \+ (\d+) worker process(?:es)? up to (\d+\.\d+) GB each\))?/.exec(stdout);
+  assert.ok(line, `no peak RSS in: ${stdout}`);
+  const total = Number(line[1]) * 1e9;
+  assert.ok(total > 50e6 && total < totalmem(), `peak RSS ${line[1]} GB`);
+  if (isolation === 'processes') {
+    assert.ok(line[2] !== undefined, 'worker processes are counted');
+    const [self, n, each] = [Number(line[2]) * 1e9, Number(line[3]), Number(line[4]) * 1e9];
+    assert.ok(n >= 1 && each > 50e6, `a worker process of ${line[4]} GB`);
+    assert.ok(total >= self + each - 0.01e9, 'the total adds the worker processes to this one');
+  } else {
+    assert.equal(line[2], undefined, 'threads are part of this process');
+  }
+}
+
 function states(db: string): Record<string, number> {
   const conn = new Database(db, { readonly: true });
   const rows = conn.prepare('SELECT state, COUNT(*) AS n FROM trials GROUP BY state').all() as { state: string; n: number }[];
@@ -38,6 +57,7 @@ test('run, leaderboard, trial, export and rerun on a tiny synthetic study', () =
   assert.equal(run.code, 0, run.stderr + run.stdout);
   assert.match(run.stdout, /top of the leaderboard/);
   assert.deepEqual(states(db), { COMPLETE: 3 });
+  checkPeakRss(run.stdout, null);
 
   const lb = hpsearch(['leaderboard', '--db', db, '--format', 'json']);
   assert.equal(lb.code, 0, lb.stderr);
@@ -117,6 +137,7 @@ test('child-process isolation (one worker process per trial) runs a study to the
   const run = hpsearch(['run', TINY, '--db', db, '--trials', '2', '--isolation', 'processes'], { timeoutMs: 300_000 });
   assert.equal(run.code, 0, run.stderr + run.stdout);
   assert.deepEqual(states(db), { COMPLETE: 2 });
+  checkPeakRss(run.stdout, 'processes');
 });
 
 test('a new database never resumes from the checkpoints of a same-named study of another one', () => {

@@ -94,6 +94,37 @@ test('lazy gather (any order, repeats) equals in-memory gather and reads by chun
   }
 });
 
+test('labels and groups of a file longer than one read block come back whole, without reading a signal row; a bad label in a later block names its row', async (t) => {
+  const dir = tempDir(t);
+  const n = (1 << 18) + 40_000; // two blocks of labels and groups
+  const l = 2;
+  const signals = randomSignals(n, l, 1, 5);
+  const classIndex = Int32Array.from({ length: n }, (_, i) => (i * 7) % 3);
+  const groups = Int32Array.from({ length: n }, (_, i) => Math.floor(i / 1000));
+  const good = join(dir, 'long.h5');
+  await writeHdf5(good, { signals, count: n, length: l, channels: 1, labels: multiClassLabels(classIndex, ['a', 'b', 'c']), groups });
+  const ds = await LazyHdf5Dataset.open(good);
+  try {
+    const labels = ds.readLabels();
+    assert.deepEqual(labels.classIndex, classIndex);
+    assert.ok(labels.classIndex.buffer instanceof SharedArrayBuffer, 'labels are shared with the workers as read, not copied');
+    assert.deepEqual(ds.readGroups(), groups);
+    assert.equal(ds.rowsRead, 0, 'no signal row was read');
+  } finally {
+    ds.close();
+  }
+  const bad = join(dir, 'bad-label.h5');
+  const broken = Int32Array.from(classIndex);
+  broken[n - 5] = -1;
+  await writeHdf5(bad, { signals, count: n, length: l, channels: 1, labels: multiClassLabels(broken, ['a', 'b', 'c']), groups: null });
+  const b = await LazyHdf5Dataset.open(bad);
+  try {
+    await expectDataError(() => b.readLabels(), bad, new RegExp(`row ${n - 5} holds -1`));
+  } finally {
+    b.close();
+  }
+});
+
 test('aliases: x / signals / tracings, labels, patient_id strings, record', async (t) => {
   const dir = tempDir(t);
   const n = 40;

@@ -189,6 +189,24 @@ describe('fused GRU, native implementation (addon, cpu-backed tensors)', () => {
     compareWithStepwise('native');
   });
 
+  it('inference (no gradient recorded) runs the batch in slices of rows and gives the training pass\'s outputs bit for bit', { skip }, () => {
+    // 70 rows: two full slices of INFERENCE_ROWS and a partial one; both output modes.
+    const x = tf.randomNormal([70, 9, 5], 0, 1, 'float32', 11) as tf.Tensor3D;
+    const w = randomWeights(5, 13, 12);
+    for (const sequences of [true, false]) {
+      const inference = gruSequence(x, w, sequences, 'native');
+      let recorded: tf.Tensor | null = null;
+      const g = tf.grads((xi: tf.Tensor) => {
+        const out = gruSequence(xi as tf.Tensor3D, w, sequences, 'native');
+        recorded = tf.keep(out.clone());
+        return tf.sum(out);
+      })([x]);
+      assert.deepEqual(inference.dataSync(), recorded!.dataSync(), `returnSequences ${sequences}`);
+      tf.dispose([inference, recorded!, ...g]);
+    }
+    tf.dispose([x, ...Object.values(w)]);
+  });
+
   it('runs as one forward and one backward kernel', { skip }, async () => {
     const x = tf.randomNormal([2, 6, 3], 0, 1, 'float32', 1) as tf.Tensor3D;
     const w = randomWeights(3, 4, 2);

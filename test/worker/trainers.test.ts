@@ -19,6 +19,10 @@ import type { TrialTask } from '../../src/worker/task.js';
 import type { Trainer } from '../../src/worker/trainer.js';
 import { ThreadTrainer } from '../../src/worker/thread-trainer.js';
 import { ProcessTrainer } from '../../src/worker/process-trainer.js';
+import { trainHere } from '../../src/worker/train-here.js';
+import { loadNativeAddon } from '../../src/backend/native/index.js';
+import { recyclerOf } from '../../src/backend/native/output-recycler.js';
+import * as tf from '@tensorflow/tfjs';
 
 const TINY = fileURLToPath(new URL('../../../test/fixtures/tiny-cnngru.yaml', import.meta.url));
 let dir: string;
@@ -106,6 +110,11 @@ test('ProcessTrainer: a trial trains in its own process from the data cache; a s
     const never = await trainer.train(task(5), async () => assert.fail('no epoch may run after a stop'), stop.signal);
     assert.equal(never.state, 'INTERRUPTED');
     assert.equal(never.epochsRun, 0);
+    // Each child reports its own peak RSS with its trial's end, which the run's figure adds.
+    const peak = trainer.peakMemory();
+    assert.equal(peak.workerProcessBytes.length, 2);
+    assert.ok(peak.workerProcessBytes.every((b) => b > 30e6), `worker process peaks ${peak.workerProcessBytes.join(', ')} bytes`);
+    assert.equal(peak.concurrent, 1);
   } finally {
     await trainer.close();
   }
@@ -123,4 +132,14 @@ test('ProcessTrainer: a COMPLETE trial brings its best weights back over IPC, by
   } finally {
     await trainer.close();
   }
+});
+
+test('a worker keeps none of a finished trial\'s kernel buffers (native backend): the pool it recycled from during the trial is empty after it', { skip: loadNativeAddon().ok ? false : 'native addon unavailable' }, async () => {
+  const t = { ...task(6), settings: { ...task(6).settings, budget: { trials: 1, epochs: 1 } }, checkpointDir: join(dir, 'checkpoints-native') };
+  const result = await trainHere(t, { backend: 'native', data: prepared.ref, onEpoch: () => 'continue' });
+  assert.equal(result.state, 'COMPLETE', result.failReason ?? '');
+  const recycler = recyclerOf(tf.backend());
+  assert.ok(recycler !== undefined, 'trained on the native backend');
+  assert.ok(recycler.hits > 0, 'the trial reused its step outputs');
+  assert.equal(recycler.bytes, 0);
 });

@@ -39,6 +39,9 @@ export function chunkRuns(sortedChunks: ArrayLike<number>): Array<[first: number
   return runs;
 }
 
+/** Rows per read of a per-sample dataset (labels, groups): at most 2 MiB of int64 / float64. */
+const BLOCK_ROWS = 1 << 18;
+
 export interface LazyHdf5Options {
   /**
    * Bytes of decompressed chunks kept in a least-recently-used cache (default 32 MiB).
@@ -107,41 +110,60 @@ export class LazyHdf5Dataset implements SignalSource {
     return d;
   }
 
-  private readWhole(path: string): unknown {
-    try {
-      return this.dataset(path).value;
-    } catch (e) {
-      if (e instanceof DataError) throw e;
-      throw new DataError(this.file, path, `read failed: ${hdf5Reason(e)}`, { cause: e });
+  /**
+   * Reads the rows of a per-sample dataset (labels, groups) in blocks of `BLOCK_ROWS`, handing
+   * each to `visit` with its first row. Not in one read: h5wasm copies a read into its wasm
+   * heap, which never shrinks, so a whole read of 11 M int64 labels would keep 88 MB there
+   * (and as many again in the JS copies) for the life of the process.
+   */
+  private readBlocks(path: string, visit: (values: unknown, first: number, rows: number) => void): void {
+    const d = this.dataset(path);
+    for (let a = 0; a < this.count; a += BLOCK_ROWS) {
+      const b = Math.min(this.count, a + BLOCK_ROWS);
+      let v: unknown;
+      try {
+        v = d.slice([[a, b]]);
+      } catch (e) {
+        throw new DataError(this.file, path, `read failed: ${hdf5Reason(e)}`, { cause: e });
+      }
+      visit(v, a, b - a);
     }
   }
 
   /** Reads and validates the labels (integers in range, or 0/1 multi-hot). */
   readLabels(): LabelSet {
     const { labels: desc, count, multilabel } = this.layout;
-    const values = toFloat64(this.readWhole(desc.path));
     if (multilabel) {
       const k = desc.shape[1]!;
-      const hot = new Uint8Array(values.length);
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i]!;
-        if (v !== 0 && v !== 1) {
-          throw new DataError(this.file, desc.path, `multi-hot labels must be 0 or 1; row ${Math.floor(i / k)}, label ${i % k} holds ${v}`);
+      const hot = new Uint8Array(count * k);
+      this.readBlocks(desc.path, (block, first) => {
+        const values = toFloat64(block);
+        const at = first * k;
+        for (let j = 0; j < values.length; j++) {
+          const v = values[j]!;
+          const i = at + j;
+          if (v !== 0 && v !== 1) {
+            throw new DataError(this.file, desc.path, `multi-hot labels must be 0 or 1; row ${Math.floor(i / k)}, label ${i % k} holds ${v}`);
+          }
+          hot[i] = v;
         }
-        hot[i] = v;
-      }
+      });
       return multiLabelLabels(hot, this.layout.classes ?? numberedClasses(k));
     }
-    const idx = new Int32Array(count);
+    // Shared from the start: the study's DataRef hands this very array to every worker thread.
+    const idx = new Int32Array(new SharedArrayBuffer(count * 4));
     let max = -1;
-    for (let i = 0; i < count; i++) {
-      const v = values[i]!;
-      if (!Number.isInteger(v) || v < 0) {
-        throw new DataError(this.file, desc.path, `class labels must be integers >= 0; row ${i} holds ${v}`);
+    this.readBlocks(desc.path, (block, first) => {
+      const values = toFloat64(block);
+      for (let j = 0; j < values.length; j++) {
+        const v = values[j]!;
+        if (!Number.isInteger(v) || v < 0) {
+          throw new DataError(this.file, desc.path, `class labels must be integers >= 0; row ${first + j} holds ${v}`);
+        }
+        if (v > max) max = v;
+        idx[first + j] = v;
       }
-      if (v > max) max = v;
-      idx[i] = v;
-    }
+    });
     const classes = this.layout.classes;
     if (classes && max >= classes.length) {
       const row = idx.findIndex((v) => v >= classes.length);
@@ -166,22 +188,24 @@ export class LazyHdf5Dataset implements SignalSource {
   readGroupsNamed(): { readonly ids: Int32Array; readonly names: readonly string[] } | null {
     const desc = this.layout.groups;
     if (!desc) return null;
-    const raw = this.readWhole(desc.path);
     const ids = new Int32Array(this.count);
     const seen = new Map<string | number, number>();
-    const values: ArrayLike<unknown> = Array.isArray(raw) ? raw : ArrayBuffer.isView(raw) ? (toFloat64(raw) as ArrayLike<number>) : [];
-    if (values.length !== this.count) throw new DataError(this.file, desc.path, 'unreadable group ids');
-    for (let i = 0; i < this.count; i++) {
-      const v = values[i];
-      const key = typeof v === 'number' || typeof v === 'string' ? v : String(v);
-      if (typeof key === 'number' && !Number.isFinite(key)) throw new DataError(this.file, desc.path, `row ${i} holds a non-finite group id`);
-      let id = seen.get(key);
-      if (id === undefined) {
-        id = seen.size;
-        seen.set(key, id);
+    this.readBlocks(desc.path, (raw, first, rows) => {
+      const values: ArrayLike<unknown> = Array.isArray(raw) ? raw : ArrayBuffer.isView(raw) ? (toFloat64(raw) as ArrayLike<number>) : [];
+      if (values.length !== rows) throw new DataError(this.file, desc.path, 'unreadable group ids');
+      for (let j = 0; j < rows; j++) {
+        const v = values[j];
+        const i = first + j;
+        const key = typeof v === 'number' || typeof v === 'string' ? v : String(v);
+        if (typeof key === 'number' && !Number.isFinite(key)) throw new DataError(this.file, desc.path, `row ${i} holds a non-finite group id`);
+        let id = seen.get(key);
+        if (id === undefined) {
+          id = seen.size;
+          seen.set(key, id);
+        }
+        ids[i] = id;
       }
-      ids[i] = id;
-    }
+    });
     const recordsAttr: unknown = 'records' in this.h5.attrs ? this.h5.attrs['records']!.value : null;
     const records = typeof recordsAttr === 'string' ? recordsAttr.split(',') : null;
     const names = Array.from(seen.keys(), (k) => (records && typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < records.length ? records[k]! : String(k)));
