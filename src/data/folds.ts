@@ -19,7 +19,7 @@ export function foldRows(labels: LabelSet, groups: Int32Array | null, rows: Int3
   const k = cv.folds;
   if (!(Number.isInteger(k) && k >= 2)) throw new SplitError(`cv.folds must be an integer >= 2, got ${k}`, ['data', 'cv', 'folds']);
   const sub = subsetLabels(labels, rows);
-  let parts: number[][];
+  let parts: ArrayLike<number>[];
   if (cv.by === 'group') {
     if (!groups) throw new SplitError('cv by group needs group ids (a groups, patient_id or record dataset)', ['data', 'cv', 'by']);
     const sg = Int32Array.from(rows, (i) => groups[i]!);
@@ -30,14 +30,15 @@ export function foldRows(labels: LabelSet, groups: Int32Array | null, rows: Int3
     const { stratum, numStrata } = strataOf(sub);
     const members: number[][] = Array.from({ length: numStrata }, () => []);
     for (let i = 0; i < sub.count; i++) members[stratum[i]!]!.push(i);
-    parts = Array.from({ length: k }, () => []);
+    const dealt: number[][] = Array.from({ length: k }, () => []);
     // The deal continues across classes, so that the folds' sizes differ by at most one too.
     let next = 0;
     members.forEach((m, c) => {
       const order = randomStream('split', 'cv-stratified', cv.seed, c).permutation(m.length);
-      for (let r = 0; r < m.length; r++) parts[(next + r) % k]!.push(m[order[r]!]!);
+      for (let r = 0; r < m.length; r++) dealt[(next + r) % k]!.push(m[order[r]!]!);
       next = (next + m.length) % k;
     });
+    parts = dealt;
   }
   return parts.map((p) => Int32Array.from(p, (j) => rows[j]!).sort());
 }

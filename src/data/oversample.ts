@@ -11,14 +11,11 @@
  *   composition as drawing M − n_s duplicates with replacement, with less variance.
  * - `SmoteBalancedSet` (in smote-set.ts): originals plus a `SmotePlan`.
  *
- * An epoch takes `epochSize` consecutive positions of an endless sequence of seeded
- * permutations of the slots (cycle p = permutation seeded by (seed, p)): epoch e covers
- * positions [e·E, (e+1)·E). With the default E = natural training size, successive epochs walk
- * through the balanced set without repeats until it is exhausted, and every epoch is drawn from
- * the balanced distribution. The order is a pure function of (seed, epoch, E).
+ * The order in which epochs visit the slots is `epoch-order.ts`'s. With the default epoch size
+ * E = natural training size, every epoch is drawn from the balanced distribution.
  */
 import type { BalancingMode } from './types.js';
-import { strataOf, type LabelSet } from './labels.js';
+import { rowsByStratum, strataOf, type LabelSet } from './labels.js';
 import { randomStream } from './rng.js';
 
 /** One slot of the balanced set, resolved. */
@@ -89,26 +86,27 @@ export class RandomOversampledSet implements BalancedSet {
   constructor(labels: LabelSet, train: Int32Array, seed: number) {
     this.labels = labels;
     const { stratum, numStrata } = strataOf(labels, train);
-    const lists: number[][] = Array.from({ length: numStrata }, () => []);
-    for (const i of train) lists[stratum[i]!]!.push(i);
-    const nonEmpty = lists.map((l, s) => [l, s] as const).filter(([l]) => l.length > 0);
-    this.target = Math.max(0, ...nonEmpty.map(([l]) => l.length));
-    this.members = new Int32Array(train.length);
+    const byStratum = rowsByStratum(stratum, numStrata, train);
+    const nonEmpty: number[] = [];
+    for (let s = 0; s < numStrata; s++) if (byStratum.offsets[s + 1]! > byStratum.offsets[s]!) nonEmpty.push(s);
+    this.target = Math.max(0, ...nonEmpty.map((s) => byStratum.offsets[s + 1]! - byStratum.offsets[s]!));
+    // The blocks of the empty strata have no rows, so the non-empty ones lie back to back.
+    this.members = byStratum.rows;
     this.offsets = new Int32Array(nonEmpty.length + 1);
     this.counts = new Int32Array(nonEmpty.length);
     let at = 0;
-    nonEmpty.forEach(([l, s], b) => {
-      const block = Int32Array.from(l).sort();
+    nonEmpty.forEach((s, b) => {
+      const n = byStratum.offsets[s + 1]! - byStratum.offsets[s]!;
+      const block = this.members.subarray(at, at + n).sort();
       randomStream('oversample-order', seed, s).shuffle(block);
-      this.members.set(block, at);
       this.offsets[b] = at;
-      this.counts[b] = l.length;
-      at += l.length;
+      this.counts[b] = n;
+      at += n;
     });
     this.offsets[nonEmpty.length] = at;
     this.size = this.target * nonEmpty.length;
     const sizes = new Array<number>(numStrata).fill(0);
-    for (const [, s] of nonEmpty) sizes[s] = this.target;
+    for (const s of nonEmpty) sizes[s] = this.target;
     this.strataSizes = sizes;
   }
 
@@ -125,27 +123,4 @@ export class RandomOversampledSet implements BalancedSet {
   get bytes(): number {
     return this.members.byteLength + this.offsets.byteLength + this.counts.byteLength;
   }
-}
-
-/**
- * Slots of epoch `epoch` (length `epochSize`) over a balanced set of `size` slots: positions
- * [epoch·E, (epoch+1)·E) of the endless concatenation of seeded permutations of 0..size-1.
- */
-export function epochSlots(size: number, seed: number, epoch: number, epochSize: number): Int32Array {
-  if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`epoch must be an integer >= 0, got ${epoch}`);
-  if (!Number.isInteger(epochSize) || epochSize < 0) throw new RangeError(`epoch size must be an integer >= 0, got ${epochSize}`);
-  const out = new Int32Array(epochSize);
-  if (size === 0 || epochSize === 0) return out;
-  let pos = epoch * epochSize;
-  let filled = 0;
-  while (filled < epochSize) {
-    const cycle = Math.floor(pos / size);
-    const within = pos - cycle * size;
-    const take = Math.min(size - within, epochSize - filled);
-    const perm = randomStream('epoch-cycle', seed, cycle).permutation(size);
-    out.set(perm.subarray(within, within + take), filled);
-    filled += take;
-    pos += take;
-  }
-  return out;
 }

@@ -15,7 +15,7 @@
 import type { SplitSettings } from '../config/settings.js';
 import { printable } from '../core/printable.js';
 import { deChazalRole } from './de-chazal.js';
-import { strataOf, subsetLabels, type LabelSet } from './labels.js';
+import { rowsByStratum, strataOf, subsetLabels, type LabelSet } from './labels.js';
 import { randomStream } from './rng.js';
 
 export interface SplitIndices {
@@ -43,18 +43,23 @@ function checkFractions(settings: Pick<SplitSettings, 'val' | 'test'>): void {
   }
 }
 
-const ascending = (a: number[]): Int32Array => Int32Array.from(a).sort();
+const ascending = (a: ArrayLike<number>): Int32Array => Int32Array.from(a).sort();
+
+/** Rows 0..n-1 whose `part[i]` is p, for each p < numParts: ascending, in typed arrays. */
+function rowsOfParts(part: Uint8Array | Int32Array, numParts: number): Int32Array[] {
+  const { rows, offsets } = rowsByStratum(part, numParts);
+  return Array.from({ length: numParts }, (_, p) => rows.subarray(offsets[p]!, offsets[p + 1]!));
+}
 
 export function stratifiedSplit(labels: LabelSet, settings: Pick<SplitSettings, 'val' | 'test' | 'seed'>): SplitIndices {
   checkFractions(settings);
   const { stratum, numStrata } = strataOf(labels);
-  const members: number[][] = Array.from({ length: numStrata }, () => []);
-  for (let i = 0; i < labels.count; i++) members[stratum[i]!]!.push(i);
-  const train: number[] = [];
-  const val: number[] = [];
-  const test: number[] = [];
-  members.forEach((m, c) => {
-    if (m.length === 0) return;
+  const members = rowsByStratum(stratum, numStrata);
+  // 0 train, 1 val, 2 test: one byte per sample, then each part's rows in ascending order.
+  const part = new Uint8Array(labels.count);
+  for (let c = 0; c < numStrata; c++) {
+    const m = members.rows.subarray(members.offsets[c]!, members.offsets[c + 1]!);
+    if (m.length === 0) continue;
     const order = randomStream('split', 'stratified', settings.seed, c).permutation(m.length);
     let nTest = Math.round(m.length * settings.test);
     let nVal = Math.round(m.length * settings.val);
@@ -63,20 +68,16 @@ export function stratifiedSplit(labels: LabelSet, settings: Pick<SplitSettings, 
       if (nVal >= nTest && nVal > 0) nVal--;
       else nTest--;
     }
-    for (let r = 0; r < m.length; r++) {
-      const i = m[order[r]!]!;
-      if (r < nTest) test.push(i);
-      else if (r < nTest + nVal) val.push(i);
-      else train.push(i);
-    }
-  });
-  return { train: ascending(train), val: ascending(val), test: ascending(test) };
+    for (let r = 0; r < m.length; r++) part[m[order[r]!]!] = r < nTest ? 2 : r < nTest + nVal ? 1 : 0;
+  }
+  const [train, val, test] = rowsOfParts(part, 3) as [Int32Array, Int32Array, Int32Array];
+  return { train, val, test };
 }
 
 export function groupSplit(labels: LabelSet, groups: Int32Array, settings: Pick<SplitSettings, 'val' | 'test' | 'seed'>): SplitIndices {
   checkFractions(settings);
   const parts = groupParts(labels, groups, [1 - settings.val - settings.test, settings.val, settings.test], settings.seed, 'group');
-  return { train: Int32Array.from(parts[0]!), val: Int32Array.from(parts[1]!), test: Int32Array.from(parts[2]!) };
+  return { train: parts[0]!, val: parts[1]!, test: parts[2]! };
 }
 
 /**
@@ -84,7 +85,7 @@ export function groupSplit(labels: LabelSet, groups: Int32Array, settings: Pick<
  * header says: the rows of each part, ascending. `purpose` names the seeded stream, so that
  * the folds of cross-validation do not reuse the split's order.
  */
-export function groupParts(labels: LabelSet, groups: Int32Array, fractions: readonly number[], seed: number, purpose: string): number[][] {
+export function groupParts(labels: LabelSet, groups: Int32Array, fractions: readonly number[], seed: number, purpose: string): Int32Array[] {
   if (groups.length !== labels.count) throw new SplitError(`${groups.length} group ids for ${labels.count} samples`);
   const { stratum, numStrata } = strataOf(labels);
   const groupIds = new Map<number, number>();
@@ -163,9 +164,9 @@ export function groupParts(labels: LabelSet, groups: Int32Array, fractions: read
     groupPartOf[g] = best;
     remaining--;
   }
-  const parts: number[][] = Array.from({ length: numParts }, () => []);
-  for (let i = 0; i < dense.length; i++) parts[groupPartOf[dense[i]!]!]!.push(i);
-  return parts;
+  const partOf = new Int32Array(dense.length);
+  for (let i = 0; i < dense.length; i++) partOf[i] = groupPartOf[dense[i]!]!;
+  return rowsOfParts(partOf, numParts);
 }
 
 /** Up to `max` names, sorted (numbers by value), for a message. */

@@ -5,7 +5,8 @@
  */
 import { augmentBatch, augmentationEnabled, checkAugmentStrengths } from './augment.js';
 import { multiClassLabels, numberedClasses, writeTarget, type LabelSet } from './labels.js';
-import { NaturalSet, RandomOversampledSet, epochSlots, type BalancedSet, type SlotRecipe } from './oversample.js';
+import { EpochOrder } from './epoch-order.js';
+import { NaturalSet, RandomOversampledSet, type BalancedSet, type SlotRecipe } from './oversample.js';
 import { randomStream } from './rng.js';
 import { buildSmoteNeighbourTable, smoteRefusal, SmoteBalancedSet, type SmoteNeighbourTable } from './smote.js';
 import { InMemorySignalSource, type SignalSource } from './source.js';
@@ -141,9 +142,11 @@ export class BalancedTrainingData implements TrainingData {
    */
   async *trainBatches(epoch: number, batchSize: number): AsyncIterable<Batch> {
     this.checkBatchSize(batchSize);
-    const slots = epochSlots(this.balanced.size, this.options.seed, epoch, this.epochSize);
-    for (let b = 0, start = 0; start < slots.length; b++, start += batchSize) {
-      yield this.buildBatch(this.balanced, slots.subarray(start, Math.min(slots.length, start + batchSize)), [this.options.seed, epoch, batchSize, b]);
+    // Slots a batch at a time: the epoch's order is never held whole (epoch-order.ts).
+    const order = new EpochOrder(this.balanced.size, this.options.seed, this.epochSize);
+    for (let b = 0, start = 0; start < this.epochSize; b++, start += batchSize) {
+      const slots = order.slots(epoch, start, Math.min(batchSize, this.epochSize - start));
+      yield this.buildBatch(this.balanced, slots, [this.options.seed, epoch, batchSize, b]);
     }
   }
 

@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { multiClassLabels, multiLabelLabels, rangeArray } from '../../src/data/labels.js';
-import { epochSlots, NaturalSet, RandomOversampledSet, type SlotRecipe } from '../../src/data/oversample.js';
+import { epochSlots } from '../../src/data/epoch-order.js';
+import { NaturalSet, RandomOversampledSet, type SlotRecipe } from '../../src/data/oversample.js';
 import { buildSmoteNeighbourTable, cachedSmoteNeighbourTable, SmoteBalancedSet, SmoteNeighbourTable, smoteRefusal, smoteTableKey } from '../../src/data/smote.js';
 import { InMemorySignalSource } from '../../src/data/source.js';
+import { splitIndices } from '../../src/data/splits.js';
 import { trainingDataFromArrays, BalancingError } from '../../src/data/training-data.js';
 import { bruteKnn, labelsWithCounts, randomSignals, tempDir } from './helpers.js';
 
@@ -224,4 +227,26 @@ test('natural set: the training set as is', () => {
   set.resolve(1, r);
   assert.deepEqual(r, { row: 1, neighbour: -1, gap: 0, label: 1 });
   assert.equal(set.size, 2);
+});
+
+test('an existing study keeps its split and its oversampled order (typed-array builders)', () => {
+  // Digests printed by the build before splits and oversampling were built in typed arrays (a877181).
+  const digest = (a: Int32Array): string => createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 16);
+  const n = 5000;
+  const idx = Int32Array.from({ length: n }, (_, i) => ((i * 7919) % 97 < 80 ? 0 : (i * 31) % 5));
+  const labels = multiClassLabels(idx, ['N', 'S', 'V', 'F', 'Q']);
+  const split = splitIndices(labels, null, { val: 0.15, test: 0.15, by: 'stratified', seed: 3 });
+  assert.deepEqual([digest(split.train), digest(split.val), digest(split.test)], ['4a468f61e3bbfaba', '7d6a92224fc0e746', 'f717347d2cb6466c']);
+  const groups = Int32Array.from({ length: n }, (_, i) => Math.floor(i / 97));
+  const byGroup = splitIndices(labels, groups, { val: 0.15, test: 0.15, by: 'group', seed: 2 });
+  assert.deepEqual([digest(byGroup.train), digest(byGroup.val), digest(byGroup.test)], ['2428ddac8e68be7b', '7d02bcd2678ba1c5', 'f303f7b4e7f5040f']);
+  const set = new RandomOversampledSet(labels, split.train, 11);
+  const r = recipe();
+  const rows = new Int32Array(set.size);
+  for (let s = 0; s < set.size; s++) {
+    set.resolve(s, r);
+    rows[s] = r.row;
+  }
+  assert.equal(set.size, 15045);
+  assert.equal(digest(rows), '1fc6fb17cb44ecb8');
 });
