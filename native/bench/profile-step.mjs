@@ -8,7 +8,7 @@
 // Same models, batch sizes and step (variableGrads of the loss, Adam) as scripts/bench/training-step.ts; needs
 // dist/ (npm run build). --shapes splits each kernel's time by input shapes. Also prints the step's achieved
 // GFLOP/s against one core's peak (32 flops per cycle on AVX2 + FMA: 2 FMA units × 8 lanes × 2, at the clock
-// /proc/cpuinfo reports), counting convolutions and matrix products as their direct flops (so Winograd's
+// /proc/cpuinfo reports), counting convolutions, matrix products and the fused GRU's products as their direct flops (so Winograd's
 // savings show as a higher rate). --torch runs the PyTorch reference's profile of the same model
 // (scripts/compare/torch_reference.py --profile, torch.autograd.profiler self CPU times) and prints both
 // grouped by what the time is spent on.
@@ -100,6 +100,19 @@ function kernelFlops(k) {
       const batch = out.length === 3 ? out[0] : 1;
       return 2 * prod(out) * Math.sqrt((prod(a) * prod(b)) / (prod(out) * batch));
     }
+    case 'HpGruForward': {
+      // x [B, T, I], kernel [I, 3H], recurrentKernel [H, 3H]: the input and recurrent products.
+      const [B, T, I] = a;
+      const H = k.inputShapes[2][0];
+      return 2 * B * T * 3 * H * (I + H);
+    }
+    case 'HpGruBackward': {
+      // dy, x [B, T, I], kernel, recurrentKernel [H, 3H], saved: dx and dW_ih over the input
+      // products, dW_hh and dh over the recurrent ones — twice the forward's.
+      const [B, T, I] = b;
+      const H = k.inputShapes[3][0];
+      return 4 * B * T * 3 * H * (I + H);
+    }
     default:
       return 0;
   }
@@ -145,7 +158,7 @@ const stepFlops = table.reduce((s, r) => s + r.flops, 0);
 const stepMs = times[3];
 const ofPeak = (gflops) => `${gflops.toFixed(1)} GFLOP/s, ${((100 * gflops) / peak).toFixed(0)} % of peak`;
 console.log(
-  `\n${(stepFlops / 1e9).toFixed(2)} GFLOP per step (convolutions and matrix products, direct count); ` +
+  `\n${(stepFlops / 1e9).toFixed(2)} GFLOP per step (convolutions, matrix products and GRU products, direct count); ` +
     `step ${stepMs.toFixed(1)} ms → ${ofPeak(stepFlops / stepMs / 1e6)}; one core's peak ${peak.toFixed(1)} GFLOP/s (32 flops/cycle at ${mhz} MHz)`,
 );
 

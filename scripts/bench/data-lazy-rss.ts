@@ -10,13 +10,13 @@
  * reports the peak RSS of the child; the child also reports `process.resourceUsage().maxRSS`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hdf5DatasetWriter } from '../../src/data/hdf5/writer.js';
 import { openTrainingData, prepareStudyData } from '../../src/data/prepare.js';
-import { BEAT_LENGTH, generateSyntheticBlocks, syntheticClasses } from '../../src/data/synthetic.js';
+import { BEAT_LENGTH } from '../../src/data/synthetic.js';
+import { syntheticHdf5 } from './synthetic-hdf5.js';
 import type { DataSettings } from '../../src/config/settings.js';
 
 function arg(name: string, fallback: string): string {
@@ -78,19 +78,8 @@ async function parent(): Promise<void> {
   const gzip = Number(arg('gzip', '4'));
   const batch = arg('batch', '256');
   const dir = arg('dir', join(tmpdir(), 'hpsearch-bench-rss'));
-  mkdirSync(dir, { recursive: true });
   const n = Math.ceil((factor * budgetMb * MB) / (BEAT_LENGTH * 4));
-  const file = join(dir, `synthetic-${n}-gzip${gzip}.h5`);
-  if (!existsSync(file)) {
-    console.log(`writing ${n} synthetic beats (${((n * BEAT_LENGTH * 4) / MB).toFixed(0)} MB of float32 signals) to ${file} ...`);
-    const t0 = performance.now();
-    const tmp = `${file}.partial`;
-    const w = await Hdf5DatasetWriter.create(tmp, { length: BEAT_LENGTH, channels: 1, classes: syntheticClasses(false), multilabel: false, withGroups: true, gzipLevel: gzip });
-    await generateSyntheticBlocks({ n, seed: 0 }, 8192, (block) => w.append(block.signals, block.labels.classIndex, block.groups!));
-    w.close();
-    renameSync(tmp, file);
-    console.log(`  written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  }
+  const file = await syntheticHdf5(dir, n, gzip);
   console.log(`file ${file}: ${(statSync(file).size / MB).toFixed(0)} MB on disk, ${((n * BEAT_LENGTH * 4) / MB).toFixed(0)} MB of float32 signals; load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   const self = fileURLToPath(import.meta.url);
   const timeV = existsSync('/usr/bin/time');

@@ -13,84 +13,9 @@
  *   memory by its batch, not by the file: a shuffle of the balanced set of 8 GiB of beats held
  *   ~130 MB per worker thread (docs/performance.md, "Lazy data by the batch").
  */
-import { randomStream } from './rng.js';
+import { MATERIALISED_SLOTS, seededPermutation, type SeededPermutation } from './seeded-permutation.js';
 
-/** Largest balanced set whose cycles are shuffled in memory (2^20 slots: 4 MiB of Int32). */
-export const MATERIALISED_SLOTS = 1 << 20;
-
-/** One cycle: a permutation of 0..size-1. */
-export interface CyclePermutation {
-  /** The slot at position `i` (0 <= i < size) of the cycle. */
-  at(i: number): number;
-}
-
-class ShuffledCycle implements CyclePermutation {
-  private readonly perm: Int32Array;
-
-  constructor(size: number, seed: number, cycle: number) {
-    this.perm = randomStream('epoch-cycle', seed, cycle).permutation(size);
-  }
-
-  at(i: number): number {
-    return this.perm[i]!;
-  }
-}
-
-const FEISTEL_ROUNDS = 6;
-
-/** murmur3's 32-bit finaliser of x ^ key: every input bit flips about half the output bits. */
-function mix(x: number, key: number): number {
-  let h = Math.imul(x ^ key, 0x9e3779b1);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/**
- * A balanced Feistel network on 2·half bits is a bijection of [0, 4^half) whatever its round
- * function; applying it again while the result is >= size (cycle walking) restricts it to a
- * bijection of [0, size). The domain is less than 4·size, so a slot takes under 4 passes on average.
- */
-class FeistelCycle implements CyclePermutation {
-  private readonly size: number;
-  private readonly half: number;
-  private readonly mask: number;
-  private readonly keys: Uint32Array;
-
-  constructor(size: number, seed: number, cycle: number) {
-    this.size = size;
-    let bits = 2;
-    while (2 ** bits < size) bits += 2;
-    this.half = bits / 2;
-    this.mask = 2 ** this.half - 1;
-    const rng = randomStream('epoch-cycle-feistel', seed, cycle);
-    this.keys = Uint32Array.from({ length: FEISTEL_ROUNDS }, () => Math.floor(rng.next() * 2 ** 32));
-  }
-
-  private encrypt(x: number): number {
-    let left = Math.floor(x / 2 ** this.half);
-    let right = x & this.mask;
-    for (let r = 0; r < FEISTEL_ROUNDS; r++) {
-      const next = (left ^ mix(right, this.keys[r]!)) & this.mask;
-      left = right;
-      right = next;
-    }
-    return left * 2 ** this.half + right;
-  }
-
-  at(i: number): number {
-    let x = this.encrypt(i);
-    while (x >= this.size) x = this.encrypt(x);
-    return x;
-  }
-}
-
-/** Cycle `cycle` of a balanced set of `size` slots (see the header for which kind). */
-export function cyclePermutation(size: number, seed: number, cycle: number, materialiseUpTo = MATERIALISED_SLOTS): CyclePermutation {
-  return size <= materialiseUpTo ? new ShuffledCycle(size, seed, cycle) : new FeistelCycle(size, seed, cycle);
-}
+export { MATERIALISED_SLOTS };
 
 /** The slots of the epochs of one balanced set, a window at a time; keeps the last cycle it used. */
 export class EpochOrder {
@@ -99,7 +24,7 @@ export class EpochOrder {
   readonly epochSize: number;
   private readonly materialiseUpTo: number;
   private cycleIndex = -1;
-  private cycle: CyclePermutation | null = null;
+  private cycle: SeededPermutation | null = null;
 
   constructor(size: number, seed: number, epochSize: number, materialiseUpTo = MATERIALISED_SLOTS) {
     if (!Number.isInteger(epochSize) || epochSize < 0) throw new RangeError(`epoch size must be an integer >= 0, got ${epochSize}`);
@@ -109,9 +34,9 @@ export class EpochOrder {
     this.materialiseUpTo = materialiseUpTo;
   }
 
-  private cycleAt(p: number): CyclePermutation {
+  private cycleAt(p: number): SeededPermutation {
     if (p !== this.cycleIndex || !this.cycle) {
-      this.cycle = cyclePermutation(this.size, this.seed, p, this.materialiseUpTo);
+      this.cycle = seededPermutation('epoch-cycle', this.size, this.seed, p, this.materialiseUpTo);
       this.cycleIndex = p;
     }
     return this.cycle;

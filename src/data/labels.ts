@@ -59,6 +59,18 @@ export function strataOf(labels: LabelSet, among?: ArrayLike<number>): { stratum
   return { stratum, numStrata: k + 1 };
 }
 
+/** Rows grouped by stratum: stratum s holds `rows[offsets[s] .. offsets[s+1])`. */
+export interface StrataRows {
+  readonly rows: Int32Array;
+  readonly offsets: Int32Array;
+}
+
+/** The training rows of each stratum (`strataOf` over `train`), ascending when `train` is. */
+export function trainStrataRows(labels: LabelSet, train: Int32Array): StrataRows {
+  const { stratum, numStrata } = strataOf(labels, train);
+  return rowsByStratum(stratum, numStrata, train);
+}
+
 /**
  * The rows of each stratum, ascending, as one array cut by `offsets` (stratum s holds
  * `rows[offsets[s] .. offsets[s+1])`): `among` (default every sample) taken in its order.
@@ -66,7 +78,7 @@ export function strataOf(labels: LabelSet, among?: ArrayLike<number>): { stratum
  * sample on the heap while preparing a split of millions of beats (docs/performance.md, "Lazy
  * data by the batch").
  */
-export function rowsByStratum(stratum: ArrayLike<number>, numStrata: number, among?: ArrayLike<number>): { rows: Int32Array; offsets: Int32Array } {
+export function rowsByStratum(stratum: ArrayLike<number>, numStrata: number, among?: ArrayLike<number>): StrataRows {
   const n = among ? among.length : stratum.length;
   const offsets = new Int32Array(numStrata + 1);
   for (let r = 0; r < n; r++) offsets[stratum[among ? among[r]! : r]! + 1]!++;

@@ -15,8 +15,8 @@
  * E = natural training size, every epoch is drawn from the balanced distribution.
  */
 import type { BalancingMode } from './types.js';
-import { rowsByStratum, strataOf, type LabelSet } from './labels.js';
-import { randomStream } from './rng.js';
+import { strataOf, trainStrataRows, type LabelSet, type StrataRows } from './labels.js';
+import { seededPermutation, type SeededPermutation } from './seeded-permutation.js';
 
 /** One slot of the balanced set, resolved. */
 export interface SlotRecipe {
@@ -78,32 +78,34 @@ export class RandomOversampledSet implements BalancedSet {
   /** Largest stratum count M. */
   readonly target: number;
   private readonly labels: LabelSet;
-  /** Members of each non-empty stratum, concatenated, each block in seeded random order. */
-  private readonly members: Int32Array;
-  private readonly offsets: Int32Array;
+  /** The training rows of each stratum, ascending; shared by every trial of a study. */
+  private readonly strata: StrataRows;
+  /** Start in `strata.rows`, member count and seeded member order of each non-empty stratum. */
+  private readonly starts: Int32Array;
   private readonly counts: Int32Array;
+  private readonly orders: readonly SeededPermutation[];
 
-  constructor(labels: LabelSet, train: Int32Array, seed: number) {
+  /**
+   * `strata` is `trainStrataRows(labels, train)`, prepared once per study and shared by the
+   * worker threads (prepare.ts); without it the set computes its own. Held per trial: only each
+   * stratum's order, a table of its members up to 2^20 of them and computed above
+   * (seeded-permutation.ts), where a per-trial copy of the training rows cost 4 bytes per beat
+   * in every worker (docs/performance.md, "Lazy data by the batch").
+   */
+  constructor(labels: LabelSet, train: Int32Array, seed: number, strata?: StrataRows) {
     this.labels = labels;
-    const { stratum, numStrata } = strataOf(labels, train);
-    const byStratum = rowsByStratum(stratum, numStrata, train);
+    if (strata && strata.rows.length !== train.length) throw new RangeError(`stratum table of ${strata.rows.length} rows for ${train.length} training samples`);
+    this.strata = strata ?? trainStrataRows(labels, train);
+    const { offsets } = this.strata;
+    const numStrata = offsets.length - 1;
     const nonEmpty: number[] = [];
-    for (let s = 0; s < numStrata; s++) if (byStratum.offsets[s + 1]! > byStratum.offsets[s]!) nonEmpty.push(s);
-    this.target = Math.max(0, ...nonEmpty.map((s) => byStratum.offsets[s + 1]! - byStratum.offsets[s]!));
-    // The blocks of the empty strata have no rows, so the non-empty ones lie back to back.
-    this.members = byStratum.rows;
-    this.offsets = new Int32Array(nonEmpty.length + 1);
-    this.counts = new Int32Array(nonEmpty.length);
-    let at = 0;
-    nonEmpty.forEach((s, b) => {
-      const n = byStratum.offsets[s + 1]! - byStratum.offsets[s]!;
-      const block = this.members.subarray(at, at + n).sort();
-      randomStream('oversample-order', seed, s).shuffle(block);
-      this.offsets[b] = at;
-      this.counts[b] = n;
-      at += n;
-    });
-    this.offsets[nonEmpty.length] = at;
+    for (let s = 0; s < numStrata; s++) if (offsets[s + 1]! > offsets[s]!) nonEmpty.push(s);
+    this.starts = Int32Array.from(nonEmpty, (s) => offsets[s]!);
+    this.counts = Int32Array.from(nonEmpty, (s) => offsets[s + 1]! - offsets[s]!);
+    this.target = Math.max(0, ...this.counts);
+    // Stratum s's member j is its order's j-th value: the Fisher–Yates shuffle of its
+    // (ascending) rows by the stream ('oversample-order', seed, s), as before the table was shared.
+    this.orders = nonEmpty.map((s, b) => seededPermutation('oversample-order', this.counts[b]!, seed, s));
     this.size = this.target * nonEmpty.length;
     const sizes = new Array<number>(numStrata).fill(0);
     for (const s of nonEmpty) sizes[s] = this.target;
@@ -113,7 +115,7 @@ export class RandomOversampledSet implements BalancedSet {
   resolve(slot: number, into: SlotRecipe): void {
     const b = Math.floor(slot / this.target);
     const j = slot - b * this.target;
-    const row = this.members[this.offsets[b]! + (j % this.counts[b]!)]!;
+    const row = this.strata.rows[this.starts[b]! + this.orders[b]!.at(j % this.counts[b]!)]!;
     into.row = row;
     into.neighbour = -1;
     into.gap = 0;
@@ -121,6 +123,6 @@ export class RandomOversampledSet implements BalancedSet {
   }
 
   get bytes(): number {
-    return this.members.byteLength + this.offsets.byteLength + this.counts.byteLength;
+    return this.orders.reduce((n, o) => n + o.bytes, this.starts.byteLength + this.counts.byteLength);
   }
 }

@@ -17,7 +17,7 @@ import { importCsv } from './csv.js';
 import { DataError } from './errors.js';
 import { LazyHdf5Dataset } from './hdf5/lazy-dataset.js';
 import { Hdf5DatasetWriter } from './hdf5/writer.js';
-import { classCounts, multiClassLabels, multiLabelLabels, type LabelSet } from './labels.js';
+import { classCounts, multiClassLabels, multiLabelLabels, trainStrataRows, type LabelSet, type StrataRows } from './labels.js';
 import { buildSmoteNeighbourTable, cachedSmoteNeighbourTable, smoteRefusal, smoteTableKey, SmoteNeighbourTable, SMOTE_K_NEIGHBORS } from './smote.js';
 import { allocateSharedSignals, InMemorySignalSource, signalBytes, type SharedSignals, type SignalSource } from './source.js';
 import { splitIndices, SplitError, type SplitIndices } from './splits.js';
@@ -54,6 +54,8 @@ export interface DataRef {
   /** Multi-label: [N, K] 0/1. Multi-class: empty. */
   readonly multiHot: Uint8Array;
   readonly split: SplitIndices;
+  /** The training rows of each stratum (random oversampling's table), once for all workers. */
+  readonly trainStrata: StrataRows;
   /** SMOTE neighbour table, or why SMOTE is unavailable. */
   readonly smote: SmoteRef;
   /**
@@ -61,7 +63,7 @@ export interface DataRef {
    * this one, test as `split`) and its own SMOTE table, since SMOTE may only interpolate
    * between training samples. `split` and `smote` are then fold 0's. See `foldRef`.
    */
-  readonly folds?: readonly { readonly split: SplitIndices; readonly smote: SmoteRef }[];
+  readonly folds?: readonly { readonly split: SplitIndices; readonly trainStrata: StrataRows; readonly smote: SmoteRef }[];
 }
 
 export type SmoteRef = { readonly table: SharedArrayBuffer; readonly file: string; readonly k: number } | { readonly refused: string };
@@ -71,7 +73,7 @@ export function foldRef(ref: DataRef, f: number): DataRef {
   const fold = ref.folds?.[f];
   if (fold === undefined) throw new RangeError(`fold ${f} of a study with ${ref.folds?.length ?? 0} folds`);
   const { folds: _folds, ...rest } = ref;
-  return { ...rest, split: fold.split, smote: fold.smote };
+  return { ...rest, split: fold.split, trainStrata: fold.trainStrata, smote: fold.smote };
 }
 
 export interface PrepareOptions {
@@ -345,13 +347,14 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
   };
   const sharedSplit = (p: SplitIndices): SplitIndices => ({ train: sharedInt32(p.train), val: sharedInt32(p.val), test: sharedInt32(p.test) });
   const splitDescription = JSON.stringify(settings.split);
-  const sharedParts: { split: SplitIndices; smote: SmoteRef }[] = [];
+  const sharedParts: { split: SplitIndices; trainStrata: StrataRows; smote: SmoteRef }[] = [];
   let smoteReport: PreparedData['smote'] = null;
   for (const [f, p] of parts.entries()) {
     const sp = sharedSplit(p);
     const built = await smoteOf(sp.train, folds ? `${splitDescription}|cv=${JSON.stringify(cv)}|fold=${f}` : splitDescription);
     smoteReport ??= built.report;
-    sharedParts.push({ split: sp, smote: built.ref });
+    const strata = trainStrataRows(labels, sp.train);
+    sharedParts.push({ split: sp, trainStrata: { rows: sharedInt32(strata.rows), offsets: sharedInt32(strata.offsets) }, smote: built.ref });
   }
   const shared = sharedParts[0]!.split;
   const smote = sharedParts[0]!.smote;
@@ -371,6 +374,7 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
     classIndex: labels.multilabel ? new Int32Array(0) : sharedInt32(labels.classIndex),
     multiHot: labels.multilabel ? sharedUint8(labels.multiHot) : new Uint8Array(0),
     split: shared,
+    trainStrata: sharedParts[0]!.trainStrata,
     smote,
     ...(folds ? { folds: sharedParts } : {}),
   };
@@ -411,7 +415,7 @@ export async function openTrainingData(ref: DataRef, options: TrainingDataOption
   const source = await openSignalSource(ref.signals);
   try {
     const smoteTable = 'table' in ref.smote ? new SmoteNeighbourTable(ref.smote.table) : null;
-    return new BalancedTrainingData({ source, labels: labelsOfRef(ref), split: ref.split, smoteTable }, options);
+    return new BalancedTrainingData({ source, labels: labelsOfRef(ref), split: ref.split, trainStrata: ref.trainStrata, smoteTable }, options);
   } catch (e) {
     source.close();
     throw e;

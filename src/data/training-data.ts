@@ -4,7 +4,7 @@
  * interpolated when their batch is built, and augmentation is applied per batch.
  */
 import { augmentBatch, augmentationEnabled, checkAugmentStrengths } from './augment.js';
-import { multiClassLabels, numberedClasses, writeTarget, type LabelSet } from './labels.js';
+import { multiClassLabels, numberedClasses, writeTarget, type LabelSet, type StrataRows } from './labels.js';
 import { EpochOrder } from './epoch-order.js';
 import { NaturalSet, RandomOversampledSet, type BalancedSet, type SlotRecipe } from './oversample.js';
 import { randomStream } from './rng.js';
@@ -23,6 +23,8 @@ export interface TrainingDataParts {
   readonly source: SignalSource;
   readonly labels: LabelSet;
   readonly split: SplitIndices;
+  /** `trainStrataRows(labels, split.train)`, shared by every trial of a study (computed here if absent). */
+  readonly trainStrata?: StrataRows;
   /** Needed for balancing 'smote'; shared by every trial of a study. */
   readonly smoteTable: SmoteNeighbourTable | null;
   /** Close the source with the training data (default true). */
@@ -69,7 +71,7 @@ export class BalancedTrainingData implements TrainingData {
         this.balanced = new NaturalSet(labels, split.train);
         break;
       case 'oversampled':
-        this.balanced = new RandomOversampledSet(labels, split.train, options.seed);
+        this.balanced = new RandomOversampledSet(labels, split.train, options.seed, parts.trainStrata);
         break;
       case 'smote': {
         const refusal = smoteRefusal(labels);

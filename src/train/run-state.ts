@@ -11,7 +11,7 @@ import { numberParam } from '../models/hyper.js';
 import type { Metrics } from '../core/trial.js';
 import { EarlyStopping, ReduceLROnPlateau } from './callbacks.js';
 import { epochMetricNames } from './epoch-metrics.js';
-import { classificationMetrics, multilabelMetrics, sigmoidCrossEntropy, softmaxCrossEntropy } from './metrics.js';
+import { classificationMetrics, multilabelMetrics, sigmoidCrossEntropy, softmaxCrossEntropyOfLabels } from './metrics.js';
 import { type AdamW, clipByGlobalNorm, createOptimizer } from './optimizers.js';
 import { DEFAULT_EVAL_BATCH_SIZE, type TrainTrialOptions } from './options.js';
 import type { EpochRecord } from './result.js';
@@ -94,29 +94,32 @@ export class TrialRun {
     return value;
   }
 
-  /** Loss and metrics of the current weights on a split (inference mode). */
+  /**
+   * Loss and metrics of the current weights on a split (inference mode). The logits and labels
+   * go straight into arrays of the split's size: collecting per-batch parts and concatenating
+   * them held twice as much, ~88 bytes per validation beat at the peak (docs/performance.md,
+   * "Lazy data by the batch").
+   */
   async evaluate(split: 'val' | 'test'): Promise<Metrics> {
     const { model } = this.built;
     const { length, channels, numClasses, multilabel } = this.info;
-    const logitParts: Float32Array[] = [];
-    const targetParts: Float32Array[] = [];
-    const labelParts: Int32Array[] = [];
-    let n = 0;
+    const n = split === 'val' ? this.opts.data.valSize : this.opts.data.testSize;
+    const logits = new Float32Array(n * numClasses);
+    const targets = multilabel ? new Float32Array(n * numClasses) : null;
+    const labels = multilabel ? null : new Int32Array(n);
+    let at = 0;
     for await (const batch of this.opts.data.evalBatches(split, this.opts.evalBatchSize ?? DEFAULT_EVAL_BATCH_SIZE)) {
+      if (at + batch.size > n) throw new Error(`the ${split} split yielded more than its ${n} samples`);
       const out = tf.tidy(() => model.apply(tf.tensor3d(batch.x, [batch.size, length, channels]), { training: false }) as tf.Tensor);
-      logitParts.push(Float32Array.from(await out.data()));
+      logits.set(await out.data(), at * numClasses);
       out.dispose();
-      targetParts.push(Float32Array.from(batch.y));
-      labelParts.push(batch.labels.length === batch.size ? Int32Array.from(batch.labels) : labelsFromOneHot(batch.y, batch.size, numClasses));
-      n += batch.size;
+      if (targets) targets.set(batch.y, at * numClasses);
+      else labels!.set(batch.labels.length === batch.size ? batch.labels : labelsFromOneHot(batch.y, batch.size, numClasses), at);
+      at += batch.size;
     }
-    const logits = concat(logitParts, Float32Array);
-    const targets = concat(targetParts, Float32Array);
-    if (multilabel) {
-      return { loss: sigmoidCrossEntropy(logits, targets, n, numClasses), ...multilabelMetrics(logits, targets, n, numClasses) };
-    }
-    const labels = concat(labelParts, Int32Array);
-    return { loss: softmaxCrossEntropy(logits, targets, n, numClasses), ...classificationMetrics(logits, labels, numClasses, this.opts.ignoreClasses) };
+    if (at !== n) throw new Error(`the ${split} split yielded ${at} of its ${n} samples`);
+    if (targets) return { loss: sigmoidCrossEntropy(logits, targets, n, numClasses), ...multilabelMetrics(logits, targets, n, numClasses) };
+    return { loss: softmaxCrossEntropyOfLabels(logits, labels!, n, numClasses), ...classificationMetrics(logits, labels!, numClasses, this.opts.ignoreClasses) };
   }
 
 }
@@ -127,16 +130,6 @@ function labelsFromOneHot(y: Float32Array, n: number, k: number): Int32Array {
     let best = 0;
     for (let j = 1; j < k; j++) if (y[i * k + j] > y[i * k + best]) best = j;
     out[i] = best;
-  }
-  return out;
-}
-
-function concat<T extends Float32Array | Int32Array>(parts: T[], ctor: { new (n: number): T }): T {
-  const out = new ctor(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
   }
   return out;
 }

@@ -97,3 +97,15 @@ export function bruteKnn(x: Float32Array, n: number, d: number, k: number, rows?
   }
   return out;
 }
+
+/** Whether `values` holds each of 0..size-1 exactly once. */
+export function isPermutation(values: ArrayLike<number>, size: number): boolean {
+  if (values.length !== size) return false;
+  const seen = new Uint8Array(size);
+  for (let i = 0; i < size; i++) {
+    const v = values[i]!;
+    if (!(Number.isInteger(v) && v >= 0 && v < size) || seen[v]) return false;
+    seen[v] = 1;
+  }
+  return true;
+}

@@ -5,6 +5,7 @@ import {
   accuracyFromConfusion,
   argmaxRows,
   auroc,
+  aurocPerClassOvr,
   classificationMetrics,
   confusionMatrix,
   f1Macro,
@@ -17,6 +18,7 @@ import {
   scalarMetricNames,
   sigmoidCrossEntropy,
   softmaxCrossEntropy,
+  softmaxCrossEntropyOfLabels,
 } from '../../src/train/metrics.js';
 
 const close = (a: number, b: number, what = ''): void => assert.ok(Math.abs(a - b) < 1e-12, `${what} ${a} vs ${b}`);
@@ -87,6 +89,40 @@ describe('multi-class metrics', () => {
     close(softmaxCrossEntropy([0, 0], [1, 0], 1, 2), Math.LN2);
     close(softmaxCrossEntropy([1000, 0, 0, 1000], [1, 0, 1, 0], 2, 2), 500);
     close(softmaxCrossEntropy([1, 2, 3], [0.2, 0.3, 0.5], 1, 3), Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)) - (0.2 + 0.6 + 1.5));
+  });
+
+  it('one-vs-rest AUROC from one probability column at a time equals the whole-table computation bit for bit', () => {
+    const n = 3000;
+    const k = 5;
+    const logits = Float32Array.from({ length: n * k }, (_, i) => Math.cos(i * 78.233) * 9);
+    const labels = Int32Array.from({ length: n }, (_, i) => (i * i) % k);
+    // The computation it replaced: the whole [n, k] table of softmax probabilities.
+    const table = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) {
+      let max = -Infinity;
+      for (let j = 0; j < k; j++) max = Math.max(max, logits[i * k + j]!);
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += table[i * k + j] = Math.exp(logits[i * k + j]! - max);
+      for (let j = 0; j < k; j++) table[i * k + j]! /= sum;
+    }
+    const expected = Array.from({ length: k }, (_, j) =>
+      auroc(
+        Float64Array.from({ length: n }, (_, i) => table[i * k + j]!),
+        Float64Array.from(labels, (c) => (c === j ? 1 : 0)),
+      ),
+    );
+    assert.deepEqual(aurocPerClassOvr(logits, labels, k), expected);
+  });
+
+  it('the validation loss from class indices is bit for bit the loss from one-hot targets (stored studies keep their values)', () => {
+    const n = 500;
+    const k = 5;
+    const logits = Float32Array.from({ length: n * k }, (_, i) => Math.sin(i * 12.9898) * 7);
+    const labels = Int32Array.from({ length: n }, (_, i) => (i * 7) % k);
+    const oneHot = new Float32Array(n * k);
+    labels.forEach((c, i) => (oneHot[i * k + c] = 1));
+    assert.equal(softmaxCrossEntropyOfLabels(logits, labels, n, k), softmaxCrossEntropy(logits, oneHot, n, k));
+    assert.ok(Number.isNaN(softmaxCrossEntropyOfLabels(logits, labels, 0, k)));
   });
 });
 
