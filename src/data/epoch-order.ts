@@ -6,16 +6,13 @@
  *   permutations of 0..size-1 (cycle p is the permutation seeded by (seed, p)); so successive
  *   epochs walk through the balanced set without repeats until it is exhausted.
  * - The order is a pure function of (size, seed, epoch, E): a resumed trial recomputes it.
- * - Up to `MATERIALISED_SLOTS` slots a cycle is a Fisher–Yates shuffle held as an Int32Array
- *   (at most 4 MiB) — the order every study was trained in before larger sets came in, so those
- *   studies rerun bit for bit. Above it a cycle is a seeded bijection evaluated slot by slot (a
- *   Feistel network over the next even power of two, with cycle walking), so that an epoch costs
- *   memory by its batch, not by the file: a shuffle of the balanced set of 8 GiB of beats held
- *   ~130 MB per worker thread (docs/performance.md, "Lazy data by the batch").
+ * - Cycle p is `seededPermutation('epoch-cycle', size, seed, p)` (seeded-permutation.ts says
+ *   which sets are shuffled in memory and which computed), and only the cycle a window falls in
+ *   is held: an epoch costs memory by its batch, not by the file. A shuffle of the whole
+ *   balanced set of 8 GiB of beats held ~130 MB per worker thread (docs/performance.md, "Lazy
+ *   data by the batch").
  */
 import { MATERIALISED_SLOTS, seededPermutation, type SeededPermutation } from './seeded-permutation.js';
-
-export { MATERIALISED_SLOTS };
 
 /** The slots of the epochs of one balanced set, a window at a time; keeps the last cycle it used. */
 export class EpochOrder {

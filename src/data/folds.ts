@@ -10,7 +10,7 @@
  *   (`groupParts`), like scikit-learn's `StratifiedGroupKFold`.
  */
 import type { CvSettings } from '../config/settings.js';
-import { strataOf, subsetLabels, type LabelSet } from './labels.js';
+import { rowsByStratum, strataOf, stratumRows, subsetLabels, type LabelSet } from './labels.js';
 import { randomStream } from './rng.js';
 import { groupParts, SplitError, type SplitIndices } from './splits.js';
 
@@ -28,16 +28,16 @@ export function foldRows(labels: LabelSet, groups: Int32Array | null, rows: Int3
   } else {
     if (rows.length < k) throw new SplitError(`cv into ${k} folds needs at least ${k} samples outside the test part, found ${rows.length}`, ['data', 'cv', 'folds']);
     const { stratum, numStrata } = strataOf(sub);
-    const members: number[][] = Array.from({ length: numStrata }, () => []);
-    for (let i = 0; i < sub.count; i++) members[stratum[i]!]!.push(i);
+    const members = rowsByStratum(stratum, numStrata);
     const dealt: number[][] = Array.from({ length: k }, () => []);
     // The deal continues across classes, so that the folds' sizes differ by at most one too.
     let next = 0;
-    members.forEach((m, c) => {
+    for (let c = 0; c < numStrata; c++) {
+      const m = stratumRows(members, c);
       const order = randomStream('split', 'cv-stratified', cv.seed, c).permutation(m.length);
       for (let r = 0; r < m.length; r++) dealt[(next + r) % k]!.push(m[order[r]!]!);
       next = (next + m.length) % k;
-    });
+    }
     parts = dealt;
   }
   return parts.map((p) => Int32Array.from(p, (j) => rows[j]!).sort());

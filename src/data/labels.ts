@@ -65,6 +65,11 @@ export interface StrataRows {
   readonly offsets: Int32Array;
 }
 
+/** The rows of stratum `s` (a view, no copy). */
+export function stratumRows(strata: StrataRows, s: number): Int32Array {
+  return strata.rows.subarray(strata.offsets[s]!, strata.offsets[s + 1]!);
+}
+
 /** The training rows of each stratum (`strataOf` over `train`), ascending when `train` is. */
 export function trainStrataRows(labels: LabelSet, train: Int32Array): StrataRows {
   const { stratum, numStrata } = strataOf(labels, train);

@@ -15,7 +15,7 @@
 import type { SplitSettings } from '../config/settings.js';
 import { printable } from '../core/printable.js';
 import { deChazalRole } from './de-chazal.js';
-import { rowsByStratum, strataOf, subsetLabels, type LabelSet } from './labels.js';
+import { rowsByStratum, strataOf, stratumRows, subsetLabels, type LabelSet } from './labels.js';
 import { randomStream } from './rng.js';
 
 export interface SplitIndices {
@@ -47,8 +47,8 @@ const ascending = (a: ArrayLike<number>): Int32Array => Int32Array.from(a).sort(
 
 /** Rows 0..n-1 whose `part[i]` is p, for each p < numParts: ascending, in typed arrays. */
 function rowsOfParts(part: Uint8Array | Int32Array, numParts: number): Int32Array[] {
-  const { rows, offsets } = rowsByStratum(part, numParts);
-  return Array.from({ length: numParts }, (_, p) => rows.subarray(offsets[p]!, offsets[p + 1]!));
+  const byPart = rowsByStratum(part, numParts);
+  return Array.from({ length: numParts }, (_, p) => stratumRows(byPart, p));
 }
 
 export function stratifiedSplit(labels: LabelSet, settings: Pick<SplitSettings, 'val' | 'test' | 'seed'>): SplitIndices {
@@ -58,7 +58,7 @@ export function stratifiedSplit(labels: LabelSet, settings: Pick<SplitSettings, 
   // 0 train, 1 val, 2 test: one byte per sample, then each part's rows in ascending order.
   const part = new Uint8Array(labels.count);
   for (let c = 0; c < numStrata; c++) {
-    const m = members.rows.subarray(members.offsets[c]!, members.offsets[c + 1]!);
+    const m = stratumRows(members, c);
     if (m.length === 0) continue;
     const order = randomStream('split', 'stratified', settings.seed, c).permutation(m.length);
     let nTest = Math.round(m.length * settings.test);
