@@ -115,6 +115,10 @@ async function prepare(settings: StudySettings, dbPath: string, json: boolean, s
   // Loaded when needed: a command line refused for bad input should not pay for HDF5 and the
   // worker pool (a few hundred ms each time a script checks its arguments).
   const { prepareStudyData } = await import('../data/prepare.js');
+  // Loading the native kernels fixes the process's mmap threshold (native/src/addon.cc): done
+  // before the data are read, so that the main thread's large buffers are returned to the OS
+  // too; the workers would load them anyway.
+  (await import('../backend/native/addon.js')).loadNativeAddon();
   const { SplitError } = await import('../data/splits.js');
   let prepared: PreparedData;
   try {
@@ -131,6 +135,8 @@ async function prepare(settings: StudySettings, dbPath: string, json: boolean, s
     if (cause instanceof SplitError && cause.path !== null) throw spaceErrorAt(space.yaml, space.file, cause.path, `${cause.message} (data ${settings.data.source})`);
     throw e;
   }
+  // The temporaries of preparing would stay resident through the study (collect-garbage.ts).
+  (await import('./collect-garbage.js')).collectGarbage();
   if (!json) process.stderr.write(`${formatSplitCounts(prepared)}\n`);
   if (usesSmote && prepared.info.multilabel) {
     throw new InputError(`${settings.data.source}: the data are multi-label and SMOTE is not defined for them; use dataset: oversampled or none (params.dataset or defaults.dataset)`);

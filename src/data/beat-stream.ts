@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import { readKaggleCsv } from './csv.js';
 import { DataError } from './errors.js';
 import { LazyHdf5Dataset } from './hdf5/lazy-dataset.js';
-import type { LabelSet } from './labels.js';
+import type { ClassIndex, LabelSet } from './labels.js';
 
 export interface BeatShape {
   readonly length: number;
@@ -25,7 +25,7 @@ export interface BeatBatch {
   /** Row-major [size, length, channels]. */
   readonly x: Float32Array;
   /** Class index per beat (multi-class labels), else null. */
-  readonly classIndex: Int32Array | null;
+  readonly classIndex: ClassIndex | null;
   /** Row-major [size, K] 0/1 (multi-label labels), else null. */
   readonly multiHot: Uint8Array | null;
 }

@@ -53,7 +53,11 @@ export class FingerprintHasher {
   /** The labels (and groups, which decide group splits) after the last signals; the fingerprint. */
   digest(labels: LabelSet, groups: Int32Array | null): string {
     this.#hash.update(`|labels|${labels.multilabel ? 'multi-hot' : 'index'}|${labels.numClasses}|`);
-    this.#hash.update(labels.multilabel ? labels.multiHot : int32LE(labels.classIndex));
+    if (labels.multilabel) this.#hash.update(labels.multiHot);
+    else if (labels.classIndex instanceof Int32Array) this.#hash.update(int32LE(labels.classIndex));
+    // One-byte class indices hash as the int32 values they were before ClassIndex (labels.ts), a
+    // block at a time, so that fingerprints stored by earlier studies still match.
+    else for (let a = 0; a < labels.classIndex.length; a += 65536) this.#hash.update(int32LE(Int32Array.from(labels.classIndex.subarray(a, a + 65536))));
     this.#hash.update(groups === null ? '|no-groups' : '|groups|');
     if (groups !== null) this.#hash.update(int32LE(groups));
     return `sha256:${this.#hash.digest('hex')}`;

@@ -3,6 +3,18 @@
  * multi-label data) and the per-row class helpers shared by splits, balancing and batches.
  */
 
+/**
+ * Class index per sample: one byte each where there are at most 256 classes (any ECG or EEG
+ * label set), else four. The labels are the one per-sample array a study holds whole, shared by
+ * every worker: at the 11.5 M beats of an 8 GiB file, 11.5 MB instead of 46 MB.
+ */
+export type ClassIndex = Uint8Array | Int32Array;
+
+/** A zeroed class index for `n` samples of classes below `numClasses`; `alloc` places it (say, on a SharedArrayBuffer). */
+export function newClassIndex(n: number, numClasses: number, alloc: (bytes: number) => ArrayBufferLike = (b) => new ArrayBuffer(b)): ClassIndex {
+  return numClasses <= 256 ? new Uint8Array(alloc(n)) : new Int32Array(alloc(n * 4));
+}
+
 export interface LabelSet {
   readonly count: number;
   /** Classes (multi-class) or labels K (multi-label). */
@@ -10,12 +22,12 @@ export interface LabelSet {
   readonly multilabel: boolean;
   readonly classes: readonly string[];
   /** Multi-class: class index per sample. Multi-label: empty. */
-  readonly classIndex: Int32Array;
+  readonly classIndex: ClassIndex;
   /** Multi-label: row-major [count, numClasses] of 0/1. Multi-class: empty. */
   readonly multiHot: Uint8Array;
 }
 
-export function multiClassLabels(classIndex: Int32Array, classes: readonly string[]): LabelSet {
+export function multiClassLabels(classIndex: ClassIndex, classes: readonly string[]): LabelSet {
   return { count: classIndex.length, numClasses: classes.length, multilabel: false, classes, classIndex, multiHot: new Uint8Array(0) };
 }
 
@@ -35,8 +47,22 @@ export function numberedClasses(k: number): string[] {
  * rarest positive label of the sample (rarest over `among`, default all samples), or K for a
  * sample with no positive label — the "oversample by rarest positive label" rule.
  */
-export function strataOf(labels: LabelSet, among?: ArrayLike<number>): { stratum: Int32Array; numStrata: number } {
+export function strataOf(labels: LabelSet, among?: ArrayLike<number>): { stratum: ClassIndex; numStrata: number } {
   if (!labels.multilabel) return { stratum: labels.classIndex, numStrata: labels.numClasses };
+  const freq = labelFrequency(labels, among);
+  const stratum = new Int32Array(labels.count);
+  for (let i = 0; i < labels.count; i++) stratum[i] = stratumOfRow(labels, freq, i);
+  return { stratum, numStrata: numStrata(labels) };
+}
+
+/** Number of strata: the classes, or for multi-label data the labels plus "no positive label". */
+export function numStrata(labels: LabelSet): number {
+  return labels.multilabel ? labels.numClasses + 1 : labels.numClasses;
+}
+
+/** Multi-label: positives of each label among `among` (default all samples), which rank the labels for `stratumOfRow`. Empty for multi-class. */
+export function labelFrequency(labels: LabelSet, among?: ArrayLike<number>): Float64Array {
+  if (!labels.multilabel) return new Float64Array(0);
   const k = labels.numClasses;
   const freq = new Float64Array(k);
   const rows = among ?? rangeArray(labels.count);
@@ -44,19 +70,22 @@ export function strataOf(labels: LabelSet, among?: ArrayLike<number>): { stratum
     const base = rows[r]! * k;
     for (let j = 0; j < k; j++) freq[j]! += labels.multiHot[base + j]!;
   }
-  const stratum = new Int32Array(labels.count);
-  for (let i = 0; i < labels.count; i++) {
-    let best = k;
-    let bestFreq = Infinity;
-    for (let j = 0; j < k; j++) {
-      if (labels.multiHot[i * k + j] && freq[j]! < bestFreq) {
-        best = j;
-        bestFreq = freq[j]!;
-      }
+  return freq;
+}
+
+/** The stratum of sample `i` (`strataOf`'s rule), `freq` being `labelFrequency(labels, among)`. */
+export function stratumOfRow(labels: LabelSet, freq: Float64Array, i: number): number {
+  if (!labels.multilabel) return labels.classIndex[i]!;
+  const k = labels.numClasses;
+  let best = k;
+  let bestFreq = Infinity;
+  for (let j = 0; j < k; j++) {
+    if (labels.multiHot[i * k + j] && freq[j]! < bestFreq) {
+      best = j;
+      bestFreq = freq[j]!;
     }
-    stratum[i] = best;
   }
-  return { stratum, numStrata: k + 1 };
+  return best;
 }
 
 /** Rows grouped by stratum: stratum s holds `rows[offsets[s] .. offsets[s+1])`. */
@@ -68,12 +97,6 @@ export interface StrataRows {
 /** The rows of stratum `s` (a view, no copy). */
 export function stratumRows(strata: StrataRows, s: number): Int32Array {
   return strata.rows.subarray(strata.offsets[s]!, strata.offsets[s + 1]!);
-}
-
-/** The training rows of each stratum (`strataOf` over `train`), ascending when `train` is. */
-export function trainStrataRows(labels: LabelSet, train: Int32Array): StrataRows {
-  const { stratum, numStrata } = strataOf(labels, train);
-  return rowsByStratum(stratum, numStrata, train);
 }
 
 /**

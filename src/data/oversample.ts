@@ -15,7 +15,8 @@
  * E = natural training size, every epoch is drawn from the balanced distribution.
  */
 import type { BalancingMode } from './types.js';
-import { strataOf, trainStrataRows, type LabelSet, type StrataRows } from './labels.js';
+import { strataOf, type LabelSet } from './labels.js';
+import { BLOCK, memberOf, stratumCounts, stratumRanks, type StratumRanks } from './stratum-ranks.js';
 import { seededPermutation, type SeededPermutation } from './seeded-permutation.js';
 
 /** One slot of the balanced set, resolved. */
@@ -78,36 +79,37 @@ export class RandomOversampledSet implements BalancedSet {
   /** Largest stratum count M. */
   readonly target: number;
   private readonly labels: LabelSet;
-  /** The training rows of each stratum, ascending; shared by every trial of a study. */
-  private readonly strata: StrataRows;
-  /** Start in `strata.rows`, member count and seeded member order of each non-empty stratum. */
-  private readonly starts: Int32Array;
+  private readonly train: Int32Array;
+  /** Where each stratum's members are among the training rows; shared by every trial of a study. */
+  private readonly ranks: StratumRanks;
+  /** Stratum, member count and seeded member order of each non-empty stratum. */
+  private readonly strata: Int32Array;
   private readonly counts: Int32Array;
   private readonly orders: readonly SeededPermutation[];
 
   /**
-   * `strata` is `trainStrataRows(labels, train)`, prepared once per study and shared by the
-   * worker threads (prepare.ts); without it the set computes its own. Held per trial: only each
+   * `ranks` is `stratumRanks(labels, train)`, prepared once per study and shared by the worker
+   * threads (prepare.ts); without it the set computes its own. Held per trial: only each
    * stratum's order, a table of its members up to 2^20 of them and computed above
    * (seeded-permutation.ts), where a per-trial copy of the training rows cost 4 bytes per beat
    * in every worker (docs/performance.md, "Lazy data by the batch").
    */
-  constructor(labels: LabelSet, train: Int32Array, seed: number, strata?: StrataRows) {
+  constructor(labels: LabelSet, train: Int32Array, seed: number, ranks?: StratumRanks) {
     this.labels = labels;
-    if (strata && strata.rows.length !== train.length) throw new RangeError(`stratum table of ${strata.rows.length} rows for ${train.length} training samples`);
-    this.strata = strata ?? trainStrataRows(labels, train);
-    const { offsets } = this.strata;
-    const numStrata = offsets.length - 1;
+    this.train = train;
+    this.ranks = ranks ?? stratumRanks(labels, train);
+    if (this.ranks.before.length !== (Math.ceil(train.length / BLOCK) + 1) * this.ranks.numStrata) throw new RangeError(`stratum rank table of ${this.ranks.before.length} entries does not fit ${train.length} training samples`);
+    const all = stratumCounts(this.ranks);
     const nonEmpty: number[] = [];
-    for (let s = 0; s < numStrata; s++) if (offsets[s + 1]! > offsets[s]!) nonEmpty.push(s);
-    this.starts = Int32Array.from(nonEmpty, (s) => offsets[s]!);
-    this.counts = Int32Array.from(nonEmpty, (s) => offsets[s + 1]! - offsets[s]!);
+    for (let s = 0; s < all.length; s++) if (all[s]! > 0) nonEmpty.push(s);
+    this.strata = Int32Array.from(nonEmpty);
+    this.counts = Int32Array.from(nonEmpty, (s) => all[s]!);
     this.target = Math.max(0, ...this.counts);
     // Stratum s's member j is its order's j-th value: the Fisher–Yates shuffle of its
     // (ascending) rows by the stream ('oversample-order', seed, s), as before the table was shared.
     this.orders = nonEmpty.map((s, b) => seededPermutation('oversample-order', this.counts[b]!, seed, s));
     this.size = this.target * nonEmpty.length;
-    const sizes = new Array<number>(numStrata).fill(0);
+    const sizes = new Array<number>(all.length).fill(0);
     for (const s of nonEmpty) sizes[s] = this.target;
     this.strataSizes = sizes;
   }
@@ -115,7 +117,7 @@ export class RandomOversampledSet implements BalancedSet {
   resolve(slot: number, into: SlotRecipe): void {
     const b = Math.floor(slot / this.target);
     const j = slot - b * this.target;
-    const row = this.strata.rows[this.starts[b]! + this.orders[b]!.at(j % this.counts[b]!)]!;
+    const row = memberOf(this.ranks, this.labels, this.train, this.strata[b]!, this.orders[b]!.at(j % this.counts[b]!));
     into.row = row;
     into.neighbour = -1;
     into.gap = 0;
@@ -123,6 +125,6 @@ export class RandomOversampledSet implements BalancedSet {
   }
 
   get bytes(): number {
-    return this.orders.reduce((n, o) => n + o.bytes, this.starts.byteLength + this.counts.byteLength);
+    return this.orders.reduce((n, o) => n + o.bytes, this.strata.byteLength + this.counts.byteLength);
   }
 }

@@ -17,7 +17,8 @@ import { importCsv } from './csv.js';
 import { DataError } from './errors.js';
 import { LazyHdf5Dataset } from './hdf5/lazy-dataset.js';
 import { Hdf5DatasetWriter } from './hdf5/writer.js';
-import { classCounts, multiClassLabels, multiLabelLabels, trainStrataRows, type LabelSet, type StrataRows } from './labels.js';
+import { classCounts, multiClassLabels, multiLabelLabels, newClassIndex, type ClassIndex, type LabelSet } from './labels.js';
+import { stratumRanks, type StratumRanks } from './stratum-ranks.js';
 import { buildSmoteNeighbourTable, cachedSmoteNeighbourTable, smoteRefusal, smoteTableKey, SmoteNeighbourTable, SMOTE_K_NEIGHBORS } from './smote.js';
 import { allocateSharedSignals, InMemorySignalSource, signalBytes, type SharedSignals, type SignalSource } from './source.js';
 import { splitIndices, SplitError, type SplitIndices } from './splits.js';
@@ -50,12 +51,12 @@ export interface DataRef {
   readonly info: DataInfo;
   readonly signals: SignalRef;
   /** Multi-class: class index per sample. Multi-label: empty. */
-  readonly classIndex: Int32Array;
+  readonly classIndex: ClassIndex;
   /** Multi-label: [N, K] 0/1. Multi-class: empty. */
   readonly multiHot: Uint8Array;
   readonly split: SplitIndices;
-  /** The training rows of each stratum (random oversampling's table), once for all workers. */
-  readonly trainStrata: StrataRows;
+  /** Where each stratum's members are among the training rows (random oversampling's), once for all workers. */
+  readonly trainRanks: StratumRanks;
   /** SMOTE neighbour table, or why SMOTE is unavailable. */
   readonly smote: SmoteRef;
   /**
@@ -63,7 +64,7 @@ export interface DataRef {
    * this one, test as `split`) and its own SMOTE table, since SMOTE may only interpolate
    * between training samples. `split` and `smote` are then fold 0's. See `foldRef`.
    */
-  readonly folds?: readonly { readonly split: SplitIndices; readonly trainStrata: StrataRows; readonly smote: SmoteRef }[];
+  readonly folds?: readonly { readonly split: SplitIndices; readonly trainRanks: StratumRanks; readonly smote: SmoteRef }[];
 }
 
 export type SmoteRef = { readonly table: SharedArrayBuffer; readonly file: string; readonly k: number } | { readonly refused: string };
@@ -73,7 +74,7 @@ export function foldRef(ref: DataRef, f: number): DataRef {
   const fold = ref.folds?.[f];
   if (fold === undefined) throw new RangeError(`fold ${f} of a study with ${ref.folds?.length ?? 0} folds`);
   const { folds: _folds, ...rest } = ref;
-  return { ...rest, split: fold.split, trainStrata: fold.trainStrata, smote: fold.smote };
+  return { ...rest, split: fold.split, trainRanks: fold.trainRanks, smote: fold.smote };
 }
 
 export interface PrepareOptions {
@@ -130,17 +131,16 @@ function hash(text: string): string {
 }
 
 /** `a` on a SharedArrayBuffer: itself when it already is one (the labels of an HDF5 file), else a copy. */
-function sharedInt32(a: Int32Array): Int32Array {
+function onSharedMemory<A extends Int32Array | Uint8Array>(a: A): A {
   if (a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a;
-  const v = new Int32Array(new SharedArrayBuffer(a.byteLength));
+  const v = new (a.constructor as new (buffer: SharedArrayBuffer) => A)(new SharedArrayBuffer(a.byteLength));
   v.set(a);
   return v;
 }
 
-function sharedUint8(a: Uint8Array): Uint8Array {
-  const v = new Uint8Array(new SharedArrayBuffer(a.byteLength));
-  v.set(a);
-  return v;
+/** A zeroed Int32Array of `n` on a SharedArrayBuffer. */
+function newSharedInt32(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(n * 4));
 }
 
 interface LoadedData {
@@ -221,7 +221,7 @@ async function loadSynthetic(settings: DataSettings, budget: number, cacheDir: s
   const channels = multilabel ? 3 : 1;
   const bytes = signalBytes(n, BEAT_LENGTH, channels);
   const groups = new Int32Array(n);
-  const classIndex = multilabel ? new Int32Array(0) : new Int32Array(n);
+  const classIndex = newClassIndex(multilabel ? 0 : n, classes.length);
   const multiHot = multilabel ? new Uint8Array(n * classes.length) : new Uint8Array(0);
   const k = classes.length;
   const collect = (block: { labels: LabelSet; groups: Int32Array | null; count: number }, start: number) => {
@@ -345,16 +345,15 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
     });
     return { ref: { table: built.table.buffer, file: built.file, k }, report: { file: built.file, cached: built.cached, buildMs: built.buildMs, bytes: built.table.bytes } };
   };
-  const sharedSplit = (p: SplitIndices): SplitIndices => ({ train: sharedInt32(p.train), val: sharedInt32(p.val), test: sharedInt32(p.test) });
+  const sharedSplit = (p: SplitIndices): SplitIndices => ({ train: onSharedMemory(p.train), val: onSharedMemory(p.val), test: onSharedMemory(p.test) });
   const splitDescription = JSON.stringify(settings.split);
-  const sharedParts: { split: SplitIndices; trainStrata: StrataRows; smote: SmoteRef }[] = [];
+  const sharedParts: { split: SplitIndices; trainRanks: StratumRanks; smote: SmoteRef }[] = [];
   let smoteReport: PreparedData['smote'] = null;
   for (const [f, p] of parts.entries()) {
     const sp = sharedSplit(p);
     const built = await smoteOf(sp.train, folds ? `${splitDescription}|cv=${JSON.stringify(cv)}|fold=${f}` : splitDescription);
     smoteReport ??= built.report;
-    const strata = trainStrataRows(labels, sp.train);
-    sharedParts.push({ split: sp, trainStrata: { rows: sharedInt32(strata.rows), offsets: sharedInt32(strata.offsets) }, smote: built.ref });
+    sharedParts.push({ split: sp, trainRanks: stratumRanks(labels, sp.train, newSharedInt32), smote: built.ref });
   }
   const shared = sharedParts[0]!.split;
   const smote = sharedParts[0]!.smote;
@@ -371,10 +370,10 @@ export async function prepareStudyData(settings: DataSettings, opts: PrepareOpti
     signals: data.shared
       ? { kind: 'shared', signals: data.shared }
       : { kind: 'hdf5', path: data.hdf5Path!, count: data.count, length: data.length, channels: data.channels },
-    classIndex: labels.multilabel ? new Int32Array(0) : sharedInt32(labels.classIndex),
-    multiHot: labels.multilabel ? sharedUint8(labels.multiHot) : new Uint8Array(0),
+    classIndex: labels.multilabel ? new Uint8Array(0) : onSharedMemory(labels.classIndex),
+    multiHot: labels.multilabel ? onSharedMemory(labels.multiHot) : new Uint8Array(0),
     split: shared,
-    trainStrata: sharedParts[0]!.trainStrata,
+    trainRanks: sharedParts[0]!.trainRanks,
     smote,
     ...(folds ? { folds: sharedParts } : {}),
   };
@@ -415,7 +414,7 @@ export async function openTrainingData(ref: DataRef, options: TrainingDataOption
   const source = await openSignalSource(ref.signals);
   try {
     const smoteTable = 'table' in ref.smote ? new SmoteNeighbourTable(ref.smote.table) : null;
-    return new BalancedTrainingData({ source, labels: labelsOfRef(ref), split: ref.split, trainStrata: ref.trainStrata, smoteTable }, options);
+    return new BalancedTrainingData({ source, labels: labelsOfRef(ref), split: ref.split, trainRanks: ref.trainRanks, smoteTable }, options);
   } catch (e) {
     source.close();
     throw e;

@@ -4,7 +4,8 @@
  * interpolated when their batch is built, and augmentation is applied per batch.
  */
 import { augmentBatch, augmentationEnabled, checkAugmentStrengths } from './augment.js';
-import { multiClassLabels, numberedClasses, writeTarget, type LabelSet, type StrataRows } from './labels.js';
+import { multiClassLabels, numberedClasses, writeTarget, type ClassIndex, type LabelSet } from './labels.js';
+import type { StratumRanks } from './stratum-ranks.js';
 import { EpochOrder } from './epoch-order.js';
 import { NaturalSet, RandomOversampledSet, type BalancedSet, type SlotRecipe } from './oversample.js';
 import { randomStream } from './rng.js';
@@ -23,8 +24,8 @@ export interface TrainingDataParts {
   readonly source: SignalSource;
   readonly labels: LabelSet;
   readonly split: SplitIndices;
-  /** `trainStrataRows(labels, split.train)`, shared by every trial of a study (computed here if absent). */
-  readonly trainStrata?: StrataRows;
+  /** `stratumRanks(labels, split.train)`, shared by every trial of a study (computed here if absent). */
+  readonly trainRanks?: StratumRanks;
   /** Needed for balancing 'smote'; shared by every trial of a study. */
   readonly smoteTable: SmoteNeighbourTable | null;
   /** Close the source with the training data (default true). */
@@ -71,7 +72,7 @@ export class BalancedTrainingData implements TrainingData {
         this.balanced = new NaturalSet(labels, split.train);
         break;
       case 'oversampled':
-        this.balanced = new RandomOversampledSet(labels, split.train, options.seed, parts.trainStrata);
+        this.balanced = new RandomOversampledSet(labels, split.train, options.seed, parts.trainRanks);
         break;
       case 'smote': {
         const refusal = smoteRefusal(labels);
@@ -186,8 +187,8 @@ export interface ArrayDataset {
   /** Default 1. */
   readonly channels?: number;
   /** Class index per sample, or a full `LabelSet` (multi-label data). */
-  readonly labels: Int32Array | LabelSet;
-  /** Class names when `labels` is an Int32Array (default "0", "1", ...). */
+  readonly labels: ClassIndex | LabelSet;
+  /** Class names when `labels` is a class index (default "0", "1", ...). */
   readonly classes?: readonly string[];
   readonly groups?: Int32Array | null;
   /** Explicit split, or split settings (default stratified, val 0.15, test 0.15, seed 0). */
@@ -210,7 +211,7 @@ export async function trainingDataFromArrays(data: ArrayDataset, options: Traini
   const count = data.signals.length / (data.length * channels);
   if (!Number.isInteger(count)) throw new RangeError(`signal array of ${data.signals.length} values is not a whole number of [${data.length}, ${channels}] rows`);
   let labels: LabelSet;
-  if (data.labels instanceof Int32Array) {
+  if (data.labels instanceof Int32Array || data.labels instanceof Uint8Array) {
     let max = -1;
     for (const c of data.labels) if (c > max) max = c;
     labels = multiClassLabels(data.labels, data.classes ?? numberedClasses(max + 1));

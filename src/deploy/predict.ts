@@ -119,7 +119,7 @@ export async function predictFile(opts: PredictOptions): Promise<PredictSummary>
       if (b.classIndex !== null) {
         const bad = b.classIndex.findIndex((c) => c >= k);
         if (bad >= 0) throw new InputError(`${opts.file}: beat ${b.start + bad} is labelled ${b.classIndex[bad]}, the model knows ${k} classes (${classes.join(', ')})`);
-        classParts.push(b.classIndex.slice());
+        classParts.push(Int32Array.from(b.classIndex));
       }
       if (b.multiHot !== null) hotParts.push(b.multiHot.slice());
     }

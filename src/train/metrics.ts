@@ -29,19 +29,22 @@ function mean(values: readonly number[]): number {
 /** Index of the largest value in row `i` of a row-major [n, k] matrix (first one on ties, like argmax). */
 export function argmaxRows(values: ArrayLike<number>, n: number, k: number): Int32Array {
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bestValue = values[i * k];
-    for (let j = 1; j < k; j++) {
-      const v = values[i * k + j];
-      if (v > bestValue || (Number.isNaN(bestValue) && !Number.isNaN(v))) {
-        best = j;
-        bestValue = v;
-      }
-    }
-    out[i] = best;
-  }
+  for (let i = 0; i < n; i++) out[i] = argmaxAt(values, i * k, k);
   return out;
+}
+
+/** Index of the largest of the `k` values from `base` (first one on ties; a NaN loses to any number). */
+function argmaxAt(values: ArrayLike<number>, base: number, k: number): number {
+  let best = 0;
+  let bestValue = values[base]!;
+  for (let j = 1; j < k; j++) {
+    const v = values[base + j]!;
+    if (v > bestValue || (Number.isNaN(bestValue) && !Number.isNaN(v))) {
+      best = j;
+      bestValue = v;
+    }
+  }
+  return best;
 }
 
 export function confusionMatrix(labels: ArrayLike<number>, predictions: ArrayLike<number>, numClasses: number): number[][] {
@@ -52,6 +55,19 @@ export function confusionMatrix(labels: ArrayLike<number>, predictions: ArrayLik
     const p = predictions[i];
     if (!(t >= 0 && t < numClasses && p >= 0 && p < numClasses)) throw new Error(`confusionMatrix: class out of range at row ${i} (${t}, ${p})`);
     cm[t][p] += 1;
+  }
+  return cm;
+}
+
+/** `confusionMatrix(labels, argmaxRows(logits, n, k), k)` without the array of predictions. */
+export function confusionMatrixOfLogits(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): number[][] {
+  const n = labels.length;
+  const cm = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  for (let i = 0; i < n; i++) {
+    const t = labels[i]!;
+    const p = argmaxAt(logits, i * numClasses, numClasses);
+    if (!(t >= 0 && t < numClasses)) throw new Error(`confusionMatrix: class out of range at row ${i} (${t}, ${p})`);
+    cm[t]![p]! += 1;
   }
   return cm;
 }
@@ -161,41 +177,40 @@ export function sigmoidCrossEntropy(logits: ArrayLike<number>, targets: ArrayLik
  * is comparable across samples only after each row is normalised. NaN for a class that is
  * absent from, or the only class in, the labels.
  */
-export function aurocPerClassOvr(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): number[] {
+export function aurocPerClassOvr(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number, scratch?: Float64Array): number[] {
   const n = labels.length;
-  // Each row's max and sum of exponentials, then one class's probabilities at a time: the same
-  // doubles as a whole [n, k] probability table (exp(x − max) / sum, the sum taken in class
-  // order), in 17 bytes per sample instead of 56 — at 574 K validation beats of an 8 GiB file,
-  // two trials finishing together held ~110 MB more (docs/performance.md, "Lazy data by the batch").
-  const rowMax = new Float64Array(n);
-  const rowSum = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let max = -Infinity;
-    for (let j = 0; j < numClasses; j++) max = Math.max(max, logits[i * numClasses + j]);
-    let sum = 0;
-    for (let j = 0; j < numClasses; j++) sum += Math.exp(logits[i * numClasses + j] - max);
-    rowMax[i] = max;
-    rowSum[i] = sum;
-  }
-  const column = new Float64Array(n);
-  const isClass = new Uint8Array(n);
-  return Array.from({ length: numClasses }, (_, j) => {
+  // One class's probabilities at a time, each row's max and sum of exponentials taken again
+  // per class: the same doubles as a whole [n, k] probability table (exp(x − max) / sum, the
+  // sum in class order), in 8 bytes per sample instead of 56. At 574 K validation beats of an
+  // 8 GiB file two trials finishing together held ~110 MB more with the table, and another
+  // ~40 MB with per-row maxima and sums kept (docs/performance.md, "Lazy data by the batch");
+  // the k-fold exponentials cost ~0.1 s there.
+  const k = numClasses;
+  const scores = scratchOf(scratch, n);
+  return Array.from({ length: k }, (_, j) => {
+    let positives = 0;
+    let negatives = n;
     for (let i = 0; i < n; i++) {
-      column[i] = Math.exp(logits[i * numClasses + j] - rowMax[i]!) / rowSum[i]!;
-      isClass[i] = labels[i] === j ? 1 : 0;
+      let max = -Infinity;
+      for (let c = 0; c < k; c++) max = Math.max(max, logits[i * k + c]);
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += Math.exp(logits[i * k + c] - max);
+      const p = Math.exp(logits[i * k + j] - max) / sum;
+      if (labels[i] === j) scores[positives++] = p;
+      else scores[--negatives] = p;
     }
-    return auroc(column, isClass);
+    return aurocOfSplitScores(scores, positives);
   });
 }
 
 /**
  * Everything reported for a multi-class split except the loss. The macro averages leave out
- * the `ignored` class indices; accuracy and the per-class figures keep every class.
+ * the `ignored` class indices; accuracy and the per-class figures keep every class. `scratch`
+ * (n doubles or more) spares the AUROC a fresh array per call.
  */
-export function classificationMetrics(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number, ignored: readonly number[] = []): Metrics {
-  const n = labels.length;
-  const cm = confusionMatrix(labels, argmaxRows(logits, n, numClasses), numClasses);
-  const aurocs = aurocPerClassOvr(logits, labels, numClasses);
+export function classificationMetrics(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number, ignored: readonly number[] = [], scratch?: Float64Array): Metrics {
+  const cm = confusionMatrixOfLogits(logits, labels, numClasses);
+  const aurocs = aurocPerClassOvr(logits, labels, numClasses, scratch);
   const accuracy = accuracyFromConfusion(cm);
   const recall = recallMacro(cm, ignored);
   return {
@@ -217,34 +232,58 @@ export function classificationMetrics(logits: ArrayLike<number>, labels: ArrayLi
   };
 }
 
+/** `scratch`'s first n entries, or a new array when there is none (or it is too short). */
+function scratchOf(scratch: Float64Array | undefined, n: number): Float64Array {
+  return scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
+}
+
 /**
- * AUROC of one score column against binary targets: the probability that a random
- * positive scores above a random negative, ties counted half. NaN without both classes.
+ * AUROC of one score column against binary targets (positive when > 0.5): the probability
+ * that a random positive scores above a random negative, ties counted half. NaN without both
+ * classes, or when a score is NaN (scikit-learn refuses such input).
  */
 export function auroc(scores: ArrayLike<number>, targets: ArrayLike<number>): number {
   const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b] || 0); // `|| 0`: NaN scores compare equal instead of breaking the sort
+  const split = new Float64Array(n);
   let positives = 0;
-  let rankSumPositives = 0;
-  for (let start = 0; start < n; ) {
-    let end = start;
-    while (end + 1 < n && scores[order[end + 1]] === scores[order[start]]) end++;
-    const averageRank = (start + end) / 2 + 1; // 1-based ranks, ties share their mean rank
-    for (let r = start; r <= end; r++) {
-      if (targets[order[r]] > 0.5) {
-        positives++;
-        rankSumPositives += averageRank;
-      }
-    }
-    start = end + 1;
+  let negatives = n;
+  for (let i = 0; i < n; i++) {
+    if (targets[i] > 0.5) split[positives++] = scores[i];
+    else split[--negatives] = scores[i];
   }
+  return aurocOfSplitScores(split, positives);
+}
+
+/**
+ * The Mann–Whitney AUROC of `scores`, whose first `positives` entries are the positives' scores
+ * and the rest the negatives'; sorts both parts in place. Typed-array sorts and one merge walk
+ * instead of sorting an index array with a comparator: 8 bytes per sample instead of ~30, and
+ * the same double as the rank-sum formula (every partial sum is a multiple of ½ far below
+ * 2^53, so both are exact).
+ */
+function aurocOfSplitScores(scores: Float64Array, positives: number): number {
+  const n = scores.length;
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) return Number.NaN;
-  return (rankSumPositives - (positives * (positives + 1)) / 2) / (positives * negatives);
+  const pos = scores.subarray(0, positives).sort();
+  const neg = scores.subarray(positives).sort();
+  // NaN sorts last in a typed array.
+  if (Number.isNaN(pos[positives - 1]!) || Number.isNaN(neg[negatives - 1]!)) return Number.NaN;
+  let below = 0; // negatives scoring below the current positive
+  let upTo = 0; // negatives scoring at most the current positive
+  let u = 0;
+  for (let i = 0; i < positives; i++) {
+    const p = pos[i]!;
+    while (below < negatives && neg[below]! < p) below++;
+    if (upTo < below) upTo = below;
+    while (upTo < negatives && neg[upTo]! <= p) upTo++;
+    u += below + (upTo - below) / 2;
+  }
+  return u / (positives * negatives);
 }
 
 /** Everything reported for a multi-label split except the loss. Arrays are row-major [n, k]. */
-export function multilabelMetrics(logits: ArrayLike<number>, targets: ArrayLike<number>, n: number, k: number): Metrics {
+export function multilabelMetrics(logits: ArrayLike<number>, targets: ArrayLike<number>, n: number, k: number, scratch?: Float64Array): Metrics {
   const tp = new Array<number>(k).fill(0);
   const fp = new Array<number>(k).fill(0);
   const fn = new Array<number>(k).fill(0);
@@ -270,14 +309,15 @@ export function multilabelMetrics(logits: ArrayLike<number>, targets: ArrayLike<
   const sumFp = fp.reduce((a, b) => a + b, 0);
   const sumFn = fn.reduce((a, b) => a + b, 0);
   const aurocs: number[] = [];
-  const column = new Float64Array(n);
-  const columnTargets = new Float64Array(n);
+  const scores = scratchOf(scratch, n);
   for (let j = 0; j < k; j++) {
+    let positives = 0;
+    let negatives = n;
     for (let i = 0; i < n; i++) {
-      column[i] = logits[i * k + j];
-      columnTargets[i] = targets[i * k + j];
+      if (targets[i * k + j] > 0.5) scores[positives++] = logits[i * k + j];
+      else scores[--negatives] = logits[i * k + j];
     }
-    aurocs.push(auroc(column, columnTargets));
+    aurocs.push(aurocOfSplitScores(scores, positives));
   }
   const definedAurocs = aurocs.filter((a) => !Number.isNaN(a));
   return {

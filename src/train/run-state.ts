@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { newClassIndex, type ClassIndex } from '../data/labels.js';
 import type { Batch, TrainingData } from '../data/types.js';
 import { type BuiltModel, buildModel } from '../models/index.js';
 import { numberParam } from '../models/hyper.js';
@@ -104,9 +105,10 @@ export class TrialRun {
     const { model } = this.built;
     const { length, channels, numClasses, multilabel } = this.info;
     const n = split === 'val' ? this.opts.data.valSize : this.opts.data.testSize;
-    const logits = new Float32Array(n * numClasses);
-    const targets = multilabel ? new Float32Array(n * numClasses) : null;
-    const labels = multilabel ? null : new Int32Array(n);
+    const buffers = this.evaluationBuffers();
+    const logits = buffers.logits.subarray(0, n * numClasses);
+    const targets = multilabel ? buffers.targets.subarray(0, n * numClasses) : null;
+    const labels = multilabel ? null : buffers.labels.subarray(0, n);
     let at = 0;
     for await (const batch of this.opts.data.evalBatches(split, this.opts.evalBatchSize ?? DEFAULT_EVAL_BATCH_SIZE)) {
       if (at + batch.size > n) throw new Error(`the ${split} split yielded more than its ${n} samples`);
@@ -118,10 +120,41 @@ export class TrialRun {
       at += batch.size;
     }
     if (at !== n) throw new Error(`the ${split} split yielded ${at} of its ${n} samples`);
-    if (targets) return { loss: sigmoidCrossEntropy(logits, targets, n, numClasses), ...multilabelMetrics(logits, targets, n, numClasses) };
-    return { loss: softmaxCrossEntropyOfLabels(logits, labels!, n, numClasses), ...classificationMetrics(logits, labels!, numClasses, this.opts.ignoreClasses) };
+    if (targets) return { loss: sigmoidCrossEntropy(logits, targets, n, numClasses), ...multilabelMetrics(logits, targets, n, numClasses, buffers.scores) };
+    return { loss: softmaxCrossEntropyOfLabels(logits, labels!, n, numClasses), ...classificationMetrics(logits, labels!, numClasses, this.opts.ignoreClasses, buffers.scores) };
   }
 
+  private buffers: EvaluationBuffers | null = null;
+
+  /**
+   * One set of evaluation arrays per trial, sized for the larger of the validation and test
+   * splits and reused by every pass: fresh arrays each pass lived on as garbage until a major
+   * collection, which a worker busy with small batches seldom runs — the test pass of an 8 GiB
+   * study held the validation pass's arrays too, ~20 bytes per beat per trial
+   * (docs/performance.md, "Lazy data by the batch").
+   */
+  private evaluationBuffers(): EvaluationBuffers {
+    if (this.buffers === null) {
+      const n = Math.max(this.opts.data.valSize, this.opts.data.testSize);
+      const { numClasses: k, multilabel } = this.info;
+      this.buffers = {
+        logits: new Float32Array(n * k),
+        targets: new Float32Array(multilabel ? n * k : 0),
+        labels: multilabel ? new Uint8Array(0) : newClassIndex(n, k),
+        scores: new Float64Array(n),
+      };
+    }
+    return this.buffers;
+  }
+
+}
+
+interface EvaluationBuffers {
+  readonly logits: Float32Array;
+  readonly targets: Float32Array;
+  readonly labels: ClassIndex;
+  /** The AUROC's scratch (metrics.ts). */
+  readonly scores: Float64Array;
 }
 
 function labelsFromOneHot(y: Float32Array, n: number, k: number): Int32Array {

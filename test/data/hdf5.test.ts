@@ -94,6 +94,27 @@ test('lazy gather (any order, repeats) equals in-memory gather and reads by chun
   }
 });
 
+test('class labels above 255 in a file without class names are read whole, four bytes each from there on', async (t) => {
+  const dir = tempDir(t);
+  const n = (1 << 18) + 9_000; // the wide label sits in the second read block
+  const l = 2;
+  const y = Int32Array.from({ length: n }, (_, i) => (i === n - 3 ? 300 : i % 7));
+  const file = join(dir, 'wide.h5');
+  await writeRawHdf5(file, [
+    { name: 'X', data: randomSignals(n, l, 1, 2), shape: [n, l] },
+    { name: 'y', data: y, shape: [n] },
+  ]);
+  const ds = await LazyHdf5Dataset.open(file);
+  try {
+    const labels = ds.readLabels();
+    assert.ok(labels.classIndex instanceof Int32Array);
+    assert.deepEqual(Array.from(labels.classIndex), Array.from(y));
+    assert.equal(labels.numClasses, 301);
+  } finally {
+    ds.close();
+  }
+});
+
 test('labels and groups of a file longer than one read block come back whole, without reading a signal row; a bad label in a later block names its row', async (t) => {
   const dir = tempDir(t);
   const n = (1 << 18) + 40_000; // two blocks of labels and groups
@@ -106,7 +127,8 @@ test('labels and groups of a file longer than one read block come back whole, wi
   const ds = await LazyHdf5Dataset.open(good);
   try {
     const labels = ds.readLabels();
-    assert.deepEqual(labels.classIndex, classIndex);
+    assert.deepEqual(Array.from(labels.classIndex), Array.from(classIndex));
+    assert.ok(labels.classIndex instanceof Uint8Array, 'one byte per label for three classes');
     assert.ok(labels.classIndex.buffer instanceof SharedArrayBuffer, 'labels are shared with the workers as read, not copied');
     assert.deepEqual(ds.readGroups(), groups);
     assert.equal(ds.rowsRead, 0, 'no signal row was read');

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { DataSettings, SplitSettings } from '../../src/config/settings.js';
 import { DE_CHAZAL_DS1, DE_CHAZAL_DS2, MITBIH_PACED } from '../../src/data/de-chazal.js';
 import { DataError } from '../../src/data/errors.js';
-import { classCounts, multiClassLabels } from '../../src/data/labels.js';
+import { classCounts, multiClassLabels, type ClassIndex } from '../../src/data/labels.js';
 import { prepareStudyData } from '../../src/data/prepare.js';
 import { fixedGroupSplit, SplitError } from '../../src/data/splits.js';
 import { generateSynthetic } from '../../src/data/synthetic.js';
@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 const MITBIH_RECORDS = [...DE_CHAZAL_DS1, ...DE_CHAZAL_DS2, ...MITBIH_PACED].sort();
 
 /** A synthetic set of 48 patients whose groups are the 48 MIT-BIH record numbers (integers, as a Python script would write them). */
-async function writeMitbihLike(path: string, n = 4800, recordOf = (p: number) => Number(MITBIH_RECORDS[p]!)): Promise<{ groups: Int32Array; labels: Int32Array }> {
+async function writeMitbihLike(path: string, n = 4800, recordOf = (p: number) => Number(MITBIH_RECORDS[p]!)): Promise<{ groups: Int32Array; labels: ClassIndex }> {
   const set = generateSynthetic({ n, seed: 3, patients: 48 });
   const groups = Int32Array.from(set.groups!, recordOf);
   await writeRawHdf5(

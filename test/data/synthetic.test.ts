@@ -70,7 +70,7 @@ test('simulated patients: groups, paced patients produce only Q beats, abnormal 
 });
 
 /** Nearest-centroid classifier on the raw samples: a deliberately simple baseline. */
-function nearestCentroidRecall(signals: Float32Array, labels: Int32Array, train: Int32Array, test: Int32Array, k: number, d: number): number[] {
+function nearestCentroidRecall(signals: Float32Array, labels: ArrayLike<number>, train: Int32Array, test: Int32Array, k: number, d: number): number[] {
   const centroid = Array.from({ length: k }, () => new Float64Array(d));
   const n = new Array<number>(k).fill(0);
   for (const i of train) {

@@ -8,6 +8,7 @@ import {
   aurocPerClassOvr,
   classificationMetrics,
   confusionMatrix,
+  confusionMatrixOfLogits,
   f1Macro,
   f1PerClass,
   multilabelMetrics,
@@ -112,6 +113,40 @@ describe('multi-class metrics', () => {
       ),
     );
     assert.deepEqual(aurocPerClassOvr(logits, labels, k), expected);
+  });
+
+  it('AUROC from sorted positives and negatives equals the rank-sum computation it replaced bit for bit, ties included', () => {
+    // The rank-sum AUROC over an index array sorted by score (src/train/metrics.ts before it sorted typed arrays).
+    const rankSum = (scores: ArrayLike<number>, targets: ArrayLike<number>): number => {
+      const n = scores.length;
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+      let positives = 0;
+      let sum = 0;
+      for (let start = 0; start < n; ) {
+        let end = start;
+        while (end + 1 < n && scores[order[end + 1]!] === scores[order[start]!]) end++;
+        for (let r = start; r <= end; r++) if (targets[order[r]!]! > 0.5) (positives++, (sum += (start + end) / 2 + 1));
+        start = end + 1;
+      }
+      return (sum - (positives * (positives + 1)) / 2) / (positives * (n - positives));
+    };
+    for (const [n, levels] of [[2000, 0], [2000, 7], [50_000, 0], [50_000, 40]] as const) {
+      const scores = Float64Array.from({ length: n }, (_, i) => {
+        const v = (Math.sin(i * 12.9898) * 43758.5453) % 1;
+        return levels ? Math.round(v * levels) / levels : v; // quantised: many ties
+      });
+      const targets = Uint8Array.from({ length: n }, (_, i) => (Math.cos(i * 4.1414) + scores[i]! * 0.8 > 0.3 ? 1 : 0));
+      assert.equal(auroc(scores, targets), rankSum(scores, targets), `n ${n}, ${levels || 'no'} tie levels`);
+    }
+    assert.ok(Number.isNaN(auroc([0.2, Number.NaN, 0.4], [1, 0, 0])), 'NaN with a NaN score');
+  });
+
+  it('the confusion matrix straight from the logits is the one from an array of predictions, ties and NaN rows included', () => {
+    const n = 4000;
+    const k = 5;
+    const logits = Float32Array.from({ length: n * k }, (_, i) => (i % 97 === 0 ? Number.NaN : Math.round(Math.sin(i * 3.3) * 3)));
+    const labels = Uint8Array.from({ length: n }, (_, i) => (i * 3) % k);
+    assert.deepEqual(confusionMatrixOfLogits(logits, labels, k), confusionMatrix(labels, argmaxRows(logits, n, k), k));
   });
 
   it('the validation loss from class indices is bit for bit the loss from one-hot targets (stored studies keep their values)', () => {

@@ -7,7 +7,7 @@
  */
 import h5wasm, { type Dataset, type File as H5File } from 'h5wasm/node';
 import { DataError } from '../errors.js';
-import { multiClassLabels, multiLabelLabels, numberedClasses, type LabelSet } from '../labels.js';
+import { multiClassLabels, multiLabelLabels, newClassIndex, numberedClasses, type ClassIndex, type LabelSet } from '../labels.js';
 import type { SignalSource } from '../source.js';
 import { hdf5Reason, openHdf5 } from './h5wasm.js';
 import { detectLayout, type Hdf5Layout } from './layout.js';
@@ -151,7 +151,8 @@ export class LazyHdf5Dataset implements SignalSource {
       return multiLabelLabels(hot, this.layout.classes ?? numberedClasses(k));
     }
     // Shared from the start: the study's DataRef hands this very array to every worker thread.
-    const idx = new Int32Array(new SharedArrayBuffer(count * 4));
+    // One byte a label (labels.ts, ClassIndex) until a label above 255 calls for four.
+    let idx: ClassIndex = newClassIndex(count, this.layout.classes?.length ?? 256, (b) => new SharedArrayBuffer(b));
     let max = -1;
     this.readBlocks(desc.path, (block, first) => {
       const values = toFloat64(block);
@@ -160,7 +161,14 @@ export class LazyHdf5Dataset implements SignalSource {
         if (!Number.isInteger(v) || v < 0) {
           throw new DataError(this.file, desc.path, `class labels must be integers >= 0; row ${first + j} holds ${v}`);
         }
-        if (v > max) max = v;
+        if (v > max) {
+          max = v;
+          if (max > 255 && idx instanceof Uint8Array) {
+            const wide = newClassIndex(count, max + 1, (b) => new SharedArrayBuffer(b));
+            wide.set(idx.subarray(0, first + j));
+            idx = wide;
+          }
+        }
         idx[first + j] = v;
       }
     });

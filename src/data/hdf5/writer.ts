@@ -89,7 +89,7 @@ export class Hdf5DatasetWriter {
   }
 
   /**
-   * Appends `n` rows: signals float32 [n, L, C]; labels int32 [n] or uint8 [n, K]; groups int32 [n].
+   * Appends `n` rows: signals float32 [n, L, C]; class indices [n] (written as int32) or multi-hot uint8 [n, K]; groups int32 [n].
    */
   append(signals: Float32Array, labels: Int32Array | Uint8Array, groups?: Int32Array): void {
     const { length: l, channels: c } = this.opts;
@@ -103,7 +103,8 @@ export class Hdf5DatasetWriter {
     this.x.resize(this.rank3 ? [b, l, c] : [b, l]);
     this.x.write_slice([[a, b]], signals);
     this.y.resize(this.opts.multilabel ? [b, k] : [b]);
-    this.y.write_slice([[a, b]], labels);
+    // Class indices are stored as int32 whatever their width in memory (labels.ts, ClassIndex).
+    this.y.write_slice([[a, b]], this.opts.multilabel || labels instanceof Int32Array ? labels : Int32Array.from(labels));
     if (this.groups) {
       if (!groups || groups.length !== n) throw new RangeError('group block does not match the signal block');
       this.groups.resize([b]);
