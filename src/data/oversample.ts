@@ -16,7 +16,7 @@
  */
 import type { BalancingMode } from './types.js';
 import { strataOf, type LabelSet } from './labels.js';
-import { BLOCK, memberOf, stratumCounts, stratumRanks, type StratumRanks } from './stratum-ranks.js';
+import { checkRanksFit, memberOf, stratumCounts, stratumRanks, type StratumRanks } from './stratum-ranks.js';
 import { seededPermutation, type SeededPermutation } from './seeded-permutation.js';
 
 /** One slot of the balanced set, resolved. */
@@ -98,7 +98,7 @@ export class RandomOversampledSet implements BalancedSet {
     this.labels = labels;
     this.train = train;
     this.ranks = ranks ?? stratumRanks(labels, train);
-    if (this.ranks.before.length !== (Math.ceil(train.length / BLOCK) + 1) * this.ranks.numStrata) throw new RangeError(`stratum rank table of ${this.ranks.before.length} entries does not fit ${train.length} training samples`);
+    checkRanksFit(this.ranks, train.length);
     const all = stratumCounts(this.ranks);
     const nonEmpty: number[] = [];
     for (let s = 0; s < all.length; s++) if (all[s]! > 0) nonEmpty.push(s);

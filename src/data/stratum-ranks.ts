@@ -45,6 +45,13 @@ export function stratumRanks(labels: LabelSet, train: Int32Array, alloc: (length
   return { numStrata, before, labelFrequency };
 }
 
+/** Throws unless `ranks` was built over `trainLength` training rows (a table of another split). */
+export function checkRanksFit(ranks: StratumRanks, trainLength: number): void {
+  if (ranks.before.length !== (Math.ceil(trainLength / BLOCK) + 1) * ranks.numStrata) {
+    throw new RangeError(`stratum rank table of ${ranks.before.length} entries does not fit ${trainLength} training samples`);
+  }
+}
+
 /** Members of each stratum among the training rows. */
 export function stratumCounts(ranks: StratumRanks): Int32Array {
   return ranks.before.slice(ranks.before.length - ranks.numStrata);
